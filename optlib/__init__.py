@@ -1,0 +1,1 @@
+"""optlib: the companion library of optbook."""
