@@ -1,0 +1,290 @@
+"""Learning-rate schedules as plain functions of the step (chapters 2, 8 and 12).
+
+Every schedule here is a pure function ``lr = fn(step, lr0, ...)``: no state, so it can be plotted,
+tabulated and tested on its own. ``step`` is the number of ``scheduler.step()`` calls so far (torch's
+``last_epoch``, e): the value at ``step = e`` is the lr the optimizer uses for its (e+1)-th update.
+Each function equals the matching ``torch.optim.lr_scheduler`` class step by step (the closed forms of
+torch 2.13, which match torch's recursive implementations to rounding).
+
+* ``as_scheduler(optimizer, fn, **kwargs)`` drives any ``torch.optim.Optimizer`` (torch's or
+  ``optlib.optim``'s) with such a function;
+* ``lr_sequence(fn, steps, **kwargs)`` is the numpy side, for the book's plots.
+
+Invalid arguments raise ``ValueError`` with torch's message where torch has one.
+"""
+
+import math
+import numbers
+
+import numpy as np
+import torch
+
+from . import checks
+
+__all__ = ["step_decay", "exponential_decay", "inverse_time_decay", "inverse_sqrt_decay", "linear_warmup",
+           "cosine", "cosine_warm_restarts", "cyclic_triangular", "one_cycle", "one_cycle_momentum",
+           "FunctionLR", "as_scheduler", "lr_sequence"]
+
+
+# -- validation ---------------------------------------------------------------------------------
+def _check_step(step):
+    # torch's CosineAnnealingWarmRestarts.step(epoch) says "Expected non-negative epoch"; same idea here.
+    if isinstance(step, bool) or not isinstance(step, numbers.Real) or not step >= 0:
+        raise ValueError(f"Expected non-negative step, but got {step}")
+
+
+def _check_positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"Expected positive integer {name}, but got {value}")
+
+
+def _check_positive(value, name):
+    if not value > 0:  # `not >` also rejects NaN
+        raise ValueError(f"Expected positive {name}, but got {value}")
+
+
+# -- decays from chapter 2 ----------------------------------------------------------------------
+def step_decay(step, lr0, step_size, gamma=0.1):
+    r"""Step decay, torch's ``StepLR``: multiply the lr by ``gamma`` every ``step_size`` steps.
+
+    .. math:: \eta_e = \eta_0 \, \gamma^{\lfloor e / \text{step\_size} \rfloor}
+    """
+    _check_step(step)
+    checks.lr(lr0)
+    _check_positive_int(step_size, "step_size")
+    return lr0 * gamma ** (step // step_size)
+
+
+def exponential_decay(step, lr0, rate, decay_steps=1, staircase=False):
+    r"""Exponential decay, the lecture's ``lr0 * rate^(step / decay_steps)``.
+
+    .. math:: \eta_e = \eta_0 \, \text{rate}^{e / d}
+              \qquad\text{(staircase: } \eta_0 \, \text{rate}^{\lfloor e / d \rfloor}\text{)}
+
+    ``decay_steps = d = 1`` is torch's ``ExponentialLR(gamma=rate)``; ``staircase=True`` is
+    ``StepLR(step_size=d, gamma=rate)``. A larger ``d`` spreads the same decay over ``d`` times as
+    many steps: with lr0 = 0.2, rate = 0.9 and d = 5 the lr at step 10 is 0.2 * 0.9**2 = 0.162.
+    """
+    _check_step(step)
+    checks.lr(lr0)
+    _check_positive(decay_steps, "decay_steps")
+    exponent = step // decay_steps if staircase else step / decay_steps
+    return lr0 * rate ** exponent
+
+
+def inverse_time_decay(step, lr0, decay_rate):
+    r"""Inverse-time decay, torch's ``LambdaLR(lambda e: 1 / (1 + decay_rate * e))``.
+
+    .. math:: \eta_e = \frac{\eta_0}{1 + \text{decay\_rate} \cdot e}
+    """
+    _check_step(step)
+    checks.lr(lr0)
+    if not decay_rate >= 0:
+        raise ValueError(f"Expected non-negative decay_rate, but got {decay_rate}")
+    return lr0 / (1 + decay_rate * step)
+
+
+def inverse_sqrt_decay(step, lr0, k=1.0):
+    r"""The lecture's ``k / sqrt(epoch) * lr0``, counting epochs from 1 so that step 0 is defined.
+
+    .. math:: \eta_e = \frac{k}{\sqrt{e + 1}} \, \eta_0
+
+    (the lecture's epoch is ``e + 1``: the first update uses ``k * lr0``). torch:
+    ``LambdaLR(lambda e: k / math.sqrt(e + 1))``.
+    """
+    _check_step(step)
+    checks.lr(lr0)
+    if not k >= 0:
+        raise ValueError(f"Expected non-negative k, but got {k}")
+    return k / math.sqrt(step + 1) * lr0
+
+
+# -- warm-up (chapter 8) ------------------------------------------------------------------------
+def linear_warmup(step, lr0, start_factor=1.0 / 3, end_factor=1.0, total_iters=5):
+    r"""Linear warm-up, torch's ``LinearLR``: the factor goes linearly from ``start_factor`` to
+    ``end_factor`` over ``total_iters`` steps, then stays.
+
+    .. math:: \eta_e = \eta_0 \left(s + (f - s) \frac{\min(e, T)}{T}\right)
+    """
+    _check_step(step)
+    checks.lr(lr0)
+    if start_factor > 1.0 or start_factor <= 0:
+        raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
+    if end_factor > 1.0 or end_factor < 0:
+        raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+    # torch accepts total_iters = 0 and then keeps start_factor forever; a warm-up needs T >= 1.
+    _check_positive_int(total_iters, "total_iters")
+    return lr0 * (start_factor + (end_factor - start_factor) * min(step, total_iters) / total_iters)
+
+
+# -- cosine, cyclical and one-cycle (chapter 12) ------------------------------------------------
+def _cosine_between(lr0, eta_min, t, period):
+    # Half a cosine from lr0 (t = 0) down to eta_min (t = period).
+    return eta_min + (lr0 - eta_min) * (1 + math.cos(math.pi * t / period)) / 2
+
+
+def cosine(step, lr0, T_max, eta_min=0.0):
+    r"""Cosine annealing, torch's ``CosineAnnealingLR`` (no restarts).
+
+    .. math:: \eta_e = \eta_{\min} + (\eta_0 - \eta_{\min}) \, \frac{1 + \cos(\pi e / T_{\max})}{2}
+
+    Past ``T_max`` it climbs back up (it is periodic with period ``2 T_max``), exactly like torch.
+    """
+    _check_step(step)
+    checks.lr(lr0)
+    _check_positive(T_max, "T_max")
+    return _cosine_between(lr0, eta_min, step, T_max)
+
+
+def cosine_warm_restarts(step, lr0, T_0, T_mult=1, eta_min=0.0):
+    r"""SGDR, torch's ``CosineAnnealingWarmRestarts``: cosine annealing that restarts at ``lr0``.
+
+    .. math:: \eta_e = \eta_{\min} + (\eta_0 - \eta_{\min}) \, \frac{1 + \cos(\pi T_{cur} / T_i)}{2}
+
+    The i-th period lasts ``T_i = T_0 T_mult^i`` steps and ``T_cur`` counts the steps since the
+    last restart.
+    """
+    _check_step(step)
+    checks.lr(lr0)
+    if T_0 <= 0 or not isinstance(T_0, int):
+        raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+    if T_mult < 1 or not isinstance(T_mult, int):
+        raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+    if not isinstance(eta_min, (float, int)):
+        raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}")
+    # Walk over the finished periods; integer arithmetic, so restarts land exactly where torch's do.
+    t_cur, t_i = step, T_0
+    while t_cur >= t_i:
+        t_cur, t_i = t_cur - t_i, t_i * T_mult
+    return _cosine_between(lr0, eta_min, t_cur, t_i)
+
+
+_CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
+
+
+def cyclic_triangular(step, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular", gamma=1.0):
+    r"""Cyclical learning rates (Smith 2017), torch's ``CyclicLR`` learning rate.
+
+    With N = up + down steps per cycle and r = up / N:
+
+    .. math:: c = \lfloor 1 + e / N \rfloor, \quad x = 1 + e/N - c, \quad
+              s = \begin{cases} x / r & x \le r \\ (x - 1)/(r - 1) & x > r \end{cases}
+
+    .. math:: \eta_e = \eta_{base} + (\eta_{max} - \eta_{base}) \, s \, \varphi
+
+    with φ = 1 (``triangular``), 1 / 2^(c-1) (``triangular2``: the height halves every cycle) or
+    γ^e (``exp_range``). torch also cycles the momentum the other way; that does not change the lr.
+    """
+    _check_step(step)
+    checks.lr(base_lr)
+    checks.lr(max_lr)
+    if mode not in _CYCLIC_MODES:
+        # torch's message; optlib has no custom scale_fn, so the mode must be one of the three.
+        raise ValueError(f"mode is invalid and scale_fn is None: mode={mode!r}, expected one of {_CYCLIC_MODES}")
+    _check_positive(step_size_up, "step_size_up")
+    if step_size_down is None:
+        step_size_down = step_size_up
+    if not step_size_down >= 0:
+        raise ValueError(f"Expected non-negative step_size_down, but got {step_size_down}")
+    total = float(step_size_up) + float(step_size_down)
+    ratio = step_size_up / total
+    cycle = math.floor(1 + step / total)
+    x = 1.0 + step / total - cycle
+    scale = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+    phi = {"triangular": 1.0, "triangular2": 1 / (2.0 ** (cycle - 1)), "exp_range": gamma ** step}[mode]
+    return base_lr + (max_lr - base_lr) * scale * phi
+
+
+def _one_cycle_ends(total_steps, pct_start, three_phase):
+    """The last step of each of torch's phases (float, as torch computes them)."""
+    if three_phase:
+        return [float(pct_start * total_steps) - 1, float(2 * pct_start * total_steps) - 2, total_steps - 1]
+    return [float(pct_start * total_steps) - 1, total_steps - 1]
+
+
+def _one_cycle(step, total_steps, pct_start, anneal_strategy, three_phase, levels):
+    """Anneal through the phases; ``levels[i] = (start, end)`` value of phase i."""
+    _check_step(step)
+    _check_positive_int(total_steps, "total_steps")
+    if pct_start < 0 or pct_start > 1 or not isinstance(pct_start, float):
+        raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+    if anneal_strategy not in ("cos", "linear"):
+        raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
+    if step > total_steps:
+        raise ValueError(f"Tried to step {step} times. The specified number of total steps is {total_steps}")
+    ends = _one_cycle_ends(total_steps, pct_start, three_phase)
+    start_step = 0.0
+    for i, (end_step, (start, end)) in enumerate(zip(ends, levels)):
+        if step <= end_step or i == len(ends) - 1:  # the last phase also takes step == total_steps
+            pct = (step - start_step) / (end_step - start_step)
+            if anneal_strategy == "cos":
+                return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+            return (end - start) * pct + start
+        start_step = end_step
+
+
+def one_cycle(step, max_lr, total_steps, pct_start=0.3, anneal_strategy="cos", div_factor=25.0,
+              final_div_factor=1e4, three_phase=False):
+    r"""The one-cycle policy, torch's ``OneCycleLR`` learning rate.
+
+    The lr starts at ``initial = max_lr / div_factor``, rises to ``max_lr`` by step
+    ``pct_start * T - 1``, then anneals to ``min = initial / final_div_factor`` at step ``T - 1``
+    (``three_phase``: back down to ``initial`` by ``2 pct_start T - 2``, then to ``min``). Within a
+    phase running from step a to b, with p = (e - a) / (b - a):
+
+    .. math:: \text{cos: } \eta = \eta_{end} + \frac{\eta_{start} - \eta_{end}}{2}(1 + \cos \pi p)
+              \qquad \text{linear: } \eta = \eta_{start} + (\eta_{end} - \eta_{start}) \, p
+    """
+    checks.lr(max_lr)
+    initial = max_lr / div_factor
+    low = initial / final_div_factor
+    levels = [(initial, max_lr), (max_lr, initial), (initial, low)] if three_phase else [(initial, max_lr),
+                                                                                          (max_lr, low)]
+    return _one_cycle(step, total_steps, pct_start, anneal_strategy, three_phase, levels)
+
+
+def one_cycle_momentum(step, total_steps, pct_start=0.3, anneal_strategy="cos", base_momentum=0.85,
+                       max_momentum=0.95, three_phase=False):
+    r"""The momentum (or Adam's beta1) that torch's ``OneCycleLR`` sets alongside :func:`one_cycle`.
+
+    It mirrors the lr: ``max_momentum`` while the lr is low, ``base_momentum`` at the lr peak, with the
+    same phases and annealing (held at ``max_momentum`` in the third phase of ``three_phase``).
+    """
+    lo, hi = base_momentum, max_momentum
+    levels = [(hi, lo), (lo, hi), (hi, hi)] if three_phase else [(hi, lo), (lo, hi)]
+    return _one_cycle(step, total_steps, pct_start, anneal_strategy, three_phase, levels)
+
+
+# -- the bridges ----------------------------------------------------------------------------------
+class FunctionLR(torch.optim.lr_scheduler.LRScheduler):
+    """A torch scheduler driven by a schedule function: after ``e`` calls of ``step()``, each group's
+    lr is ``fn(e, group["initial_lr"], **kwargs)``.
+
+    Being an ``LRScheduler`` subclass, it works wherever torch expects a scheduler (``step()``,
+    ``get_last_lr()``, ``state_dict()``). It sets the lr only; torch's ``CyclicLR`` and ``OneCycleLR``
+    also cycle the momentum (see :func:`one_cycle_momentum`).
+    """
+
+    def __init__(self, optimizer, fn, last_epoch=-1, **kwargs):
+        self.fn, self.kwargs = fn, kwargs  # set before super().__init__, whose first step() calls get_lr
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.fn(self.last_epoch, base_lr, **self.kwargs) for base_lr in self.base_lrs]
+
+
+def as_scheduler(optimizer, fn, **kwargs):
+    """Drive ``optimizer`` (any ``torch.optim.Optimizer``) with the schedule ``fn``; see :class:`FunctionLR`.
+
+    ``as_scheduler(opt, cosine, T_max=100)`` behaves like ``CosineAnnealingLR(opt, T_max=100)``; the
+    group's lr at construction is ``lr0`` (the second argument of ``fn``: ``base_lr`` for
+    :func:`cyclic_triangular`, ``max_lr`` for :func:`one_cycle`).
+    """
+    return FunctionLR(optimizer, fn, **kwargs)
+
+
+def lr_sequence(fn, steps, **kwargs):
+    """The schedule's lrs at steps 0, 1, ..., steps - 1 as a numpy array: ``[fn(e, **kwargs) for e]``."""
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"Expected non-negative integer steps, but got {steps}")
+    return np.array([fn(e, **kwargs) for e in range(steps)], dtype=float)
