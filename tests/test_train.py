@@ -1,0 +1,156 @@
+"""optlib.train on small subsets: determinism, divergence, the result cache, quick mode, LR range test."""
+
+import math
+
+import matplotlib
+import pytest
+import torch
+
+matplotlib.use("Agg")
+
+from optlib import data, train as tr  # noqa: E402
+from optlib.train import (Comparison, DivergenceWarning, History, case_study_settings, compare,  # noqa: E402
+                          lr_range_test, mlp, subset, train)
+
+SGD = (torch.optim.SGD, dict(lr=0.1, momentum=0.9))
+
+
+@pytest.fixture(scope="module")
+def small():
+    """2,000 training and 500 test images: the real ones if present, else separable synthetic blobs."""
+    if data.find() is not None:
+        (x, y), (xt, yt) = data.load_fashion_mnist()
+    else:
+        g = torch.Generator().manual_seed(0)
+        centers = torch.rand(10, 784, generator=g)
+        y, yt = torch.arange(6000) % 10, torch.arange(1000) % 10
+        x = (centers[y] + 0.3 * torch.randn(6000, 784, generator=g)).clamp(0, 1)
+        xt = (centers[yt] + 0.3 * torch.randn(1000, 784, generator=g)).clamp(0, 1)
+    return subset(x, y, 2000), subset(xt, yt, 500)
+
+
+@pytest.fixture(autouse=True)
+def no_quick_mode(monkeypatch, tmp_path):
+    monkeypatch.delenv("OPTBOOK_QUICK", raising=False)
+    monkeypatch.setenv("OPTLIB_CACHE", str(tmp_path / "runs"))
+
+
+def curves(h):
+    return {k: v for k, v in h.to_dict().items() if k != "epoch_time"}  # wall time is the only non-determinism
+
+
+def test_model_shape_and_seeded_init():
+    a, b, c = mlp(0), mlp(0), mlp(1)
+    assert [m.__class__.__name__ for m in a] == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    assert a(torch.zeros(3, 784)).shape == (3, 10)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert not torch.equal(a[0].weight, c[0].weight)
+
+
+def test_subset_is_stratified_and_seeded(small):
+    (x, y), _ = small
+    xs, ys = subset(x, y, 500)
+    assert len(ys) == 500 and ys.bincount().tolist() == [50] * 10
+    assert torch.equal(subset(x, y, 500)[0], xs)
+
+
+def test_end_to_end_loss_decreases(small):
+    h = train(SGD, epochs=3, data=small, progress=False, device="cpu")
+    assert h.epochs == 3 and h.diverged_at is None
+    assert h.train_loss[2] < h.train_loss[0] and h.test_loss[2] < h.test_loss[0]
+    assert h.test_acc[-1] > 0.6  # chance is 0.1
+    assert all(t > 0 for t in h.epoch_time) and h.lr == [0.1] * 3
+
+
+def test_same_seed_same_history_on_cpu(small):
+    make = lambda p: torch.optim.Adam(p, lr=1e-3)  # a callable works as well as a spec
+    h1 = train(make, epochs=2, seed=3, data=small, progress=False, device="cpu")
+    h2 = train(make, epochs=2, seed=3, data=small, progress=False, device="cpu")
+    h3 = train(make, epochs=2, seed=4, data=small, progress=False, device="cpu")
+    assert curves(h1) == curves(h2)
+    assert curves(h1) != curves(h3)
+
+
+def test_divergence_stops_cleanly(small):
+    with pytest.warns(DivergenceWarning, match=r"diverged at epoch 1, step \d+: loss = (nan|inf).*learning rate"):
+        h = train((torch.optim.SGD, dict(lr=1e6)), epochs=3, data=small, progress=False)
+    epoch, step = h.diverged_at
+    assert epoch == 1 and step >= 1
+    assert h.epochs == 3 and all(math.isnan(v) for v in h.test_acc + h.train_loss)
+    assert History.from_dict(h.to_dict()) == h  # NaN curves compare equal after a JSON round trip
+
+
+def test_scheduler_per_epoch_and_per_batch(small):
+    step_lr = (torch.optim.lr_scheduler.StepLR, dict(step_size=1, gamma=0.5))
+    h = train(SGD, epochs=3, data=small, scheduler=step_lr, progress=False)
+    assert h.lr == [0.1, 0.05, 0.025]
+    h = train(SGD, epochs=2, data=small, scheduler=lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda s: 0.99 ** s),
+              scheduler_step="batch", progress=False)
+    assert h.lr[0] == pytest.approx(0.1 * 0.99 ** 16) and h.lr[1] == pytest.approx(0.1 * 0.99 ** 32)
+
+
+def test_compare_caches_results(small, monkeypatch, tmp_path):
+    runs = {"SGD": SGD, "Adam": (torch.optim.Adam, dict(lr=1e-3))}
+    first = compare(runs, seeds=(0, 1), epochs=2, data=small, progress=False)
+    assert isinstance(first, Comparison) and len(list((tmp_path / "runs").glob("*.json"))) == 4
+
+    calls = []
+    real_train = tr.train
+    monkeypatch.setattr(tr, "train", lambda *a, **k: calls.append(k) or real_train(*a, **k))
+    again = compare(runs, seeds=(0, 1), epochs=2, data=small, progress=False)
+    assert calls == [] and again.runs == first.runs  # loaded from disk, not trained
+
+    compare({"SGD": (torch.optim.SGD, dict(lr=0.1, momentum=0.8))}, seeds=(0,), epochs=2, data=small,
+            progress=False)
+    compare({"SGD": SGD}, seeds=(0,), epochs=2, batch_size=64, data=small, progress=False)
+    compare({"SGD": SGD}, seeds=(0,), epochs=2, data=small, progress=False, cache=False)
+    assert len(calls) == 3  # other kwargs, other batch size, cache=False: all trained
+
+    rows = first.rows()
+    assert [r["run"] for r in rows] == ["SGD", "Adam"] and 0.6 < rows[0]["final_acc"] <= 1
+    text = first.summary()
+    assert "SGD" in text and "±" in text and "<table>" in text._repr_html_()
+    fig = first.plot()
+    assert [ax.get_xlabel() for ax in fig.axes] == ["epoch", "epoch"]
+    assert fig.axes[1].get_ylabel() == "accuracy" and len(fig.axes[1].get_legend().get_texts()) == 2
+
+
+def test_compare_refuses_lambdas_when_caching(small):
+    with pytest.raises(TypeError, match="spec"):
+        compare({"SGD": lambda p: torch.optim.SGD(p, lr=0.1)}, epochs=1, data=small, progress=False)
+
+
+def test_wrapper_spec(small):
+    class Wrapper(torch.optim.Optimizer):  # stands for Lookahead(inner, k, alpha)
+        def __init__(self, inner, k):
+            self.inner, self.k = inner, k
+            self.param_groups = inner.param_groups
+
+        def zero_grad(self, set_to_none=True):
+            self.inner.zero_grad(set_to_none)
+
+        def step(self):
+            self.inner.step()
+
+    h = train((Wrapper, dict(k=5), SGD), epochs=1, data=small, progress=False)
+    assert h.diverged_at is None and h.test_acc[0] > 0.3  # chance is 0.1
+
+
+def test_quick_mode(small, monkeypatch):
+    monkeypatch.setenv("OPTBOOK_QUICK", "1")
+    assert case_study_settings() == dict(quick=True, n_train=10_000, n_test=2_000, max_epochs=3)
+    assert case_study_settings(quick=False)["n_train"] is None
+    h = train(SGD, epochs=20, data=small, progress=False)
+    assert h.epochs == 3
+    monkeypatch.setenv("OPTBOOK_QUICK", "0")
+    assert not case_study_settings()["quick"]
+
+
+def test_lr_range_test(small):
+    result = lr_range_test((torch.optim.SGD, dict(lr=1.0)), steps=100, data=small, progress=False)
+    assert 10 < len(result.lrs) <= 100 and result.lrs == sorted(result.lrs)
+    assert result.lrs[0] == pytest.approx(1e-5)
+    assert len(result.losses) == len(result.lrs) and min(result.losses) < result.losses[0]
+    assert len(result.lrs) < 100  # lr up to 10 makes plain SGD explode: the test stops early
+    ax = result.plot()
+    assert ax.get_xscale() == "log"
