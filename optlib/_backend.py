@@ -2,7 +2,9 @@
 
 The rules in :mod:`optlib.rules` are written once and run on both. Plain operators (``+ - * /``
 and the in-place ``+= -= *=``) already mean the same thing for both kinds of array; the functions
-here cover the few operations whose spelling differs. Torch tensors are recognised by duck typing,
+here cover the few operations whose spelling differs, and the fused in-place updates (``add_``,
+``addcmul_``, ``addcdiv_``) that spare torch a temporary tensor per operation: the same kernels, in the
+same order, as ``torch.optim``'s single-tensor code. Torch tensors are recognised by duck typing,
 so importing this module (and running the numpy demos) never imports torch.
 """
 
@@ -35,6 +37,38 @@ def copy_(dst, src):
         dst.copy_(src)
     else:
         np.copyto(dst, src)
+
+
+def mul_(a, factor):
+    """a <- factor a, in place (``a *= factor`` goes through a slower Python path for tensors)."""
+    if is_tensor(a):
+        a.mul_(factor)
+    else:
+        a *= factor
+
+
+def add_(a, b, alpha=1.0):
+    """a <- a + alpha b, in place (one fused kernel for tensors, as torch.optim writes it)."""
+    if is_tensor(a):
+        a.add_(b, alpha=alpha)
+    else:
+        a += alpha * b
+
+
+def addcmul_(a, b, c, value=1.0):
+    """a <- a + value b c, in place."""
+    if is_tensor(a):
+        a.addcmul_(b, c, value=value)
+    else:
+        a += value * (b * c)
+
+
+def addcdiv_(a, b, c, value=1.0):
+    """a <- a + value b / c, in place."""
+    if is_tensor(a):
+        a.addcdiv_(b, c, value=value)
+    else:
+        a += value * (b / c)
 
 
 def lerp_(avg, new, weight):

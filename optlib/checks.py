@@ -1,7 +1,5 @@
 """Hyperparameter validation, with the messages torch.optim uses, shared by both fronts."""
 
-import math
-
 
 def _fail(message):
     raise ValueError(message)
@@ -46,8 +44,3 @@ def single_tensor_path(options):
     for name in ("capturable", "differentiable", "fused"):
         if options.get(name):
             _fail(f"{name}=True is not supported by optlib (it implements the single-tensor path)")
-
-
-def finite(value, name):
-    if not math.isfinite(value):
-        _fail(f"Invalid {name}: {value}")

@@ -77,7 +77,7 @@ class RuleOptimizer(torch.optim.Optimizer):
         state = self.state[p]
         if self.rule.counts_steps:
             state["step"] = torch.tensor(0.0, dtype=_get_scalar_dtype())
-        for name, value in self.rule.init(p.detach(), group).items():
+        for name, value in self.rule.init(p, group).items():  # under no_grad: plain tensors
             if name in self.rule.scalar_state:
                 value = torch.tensor(value, dtype=_get_scalar_dtype())
             state[self.rule.state_names.get(name, name)] = value
@@ -90,22 +90,25 @@ class RuleOptimizer(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        names, hyper_names = self.rule.state_names, tuple(self.rule.defaults)
+        rule = self.rule
+        names, hyper_names, counts_steps = rule.state_names, tuple(rule.defaults), rule.counts_steps
         for group in self.param_groups:
             hyper = {k: group[k] for k in hyper_names}
             for p in group["params"]:
-                if p.grad is None:
+                g = p.grad
+                if g is None:
                     continue
-                if p.grad.is_sparse:
+                if g.is_sparse:
                     raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
                 state = self.state[p]
-                if len(state) == 0:
+                if not state:  # first step (or a rule without state, e.g. SGD without momentum: cheap)
                     state = self._init_state(p, group)
                 t = 0
-                if self.rule.counts_steps:
-                    state["step"] += 1
-                    t = state["step"].item()
-                self.rule.step(p, p.grad, _StateView(state, names), t, **hyper)
+                if counts_steps:
+                    step = state["step"]
+                    step += 1
+                    t = step.item()
+                rule.step(p, g, _StateView(state, names), t, **hyper)
         return loss
 
 

@@ -52,7 +52,7 @@ def weight_decay_(x, g, lr, weight_decay, decoupled=False):
     if weight_decay == 0:
         return g
     if decoupled:
-        x *= 1 - lr * weight_decay
+        B.mul_(x, 1 - lr * weight_decay)                # x = x (1 - lr lambda)
         return g
     return g + weight_decay * x
 
@@ -89,10 +89,10 @@ class SGD(Rule):
             if b is None:  # first step: the buffer is the gradient itself, undampened
                 b = state["b"] = B.clone(g)
             else:
-                b *= momentum
-                b += (1 - dampening) * g                 # b = mu b + (1 - tau) g
+                B.mul_(b, momentum)
+                B.add_(b, g, 1 - dampening)              # b = mu b + (1 - tau) g
             g = g + momentum * b if nesterov else b
-        x -= lr * g                                      # x = x - lr g
+        B.add_(x, g, -lr)                                # x = x - lr g
 
 
 # ------------------------------------------------------------------------------------ 4. Adagrad
@@ -125,8 +125,10 @@ class Adagrad(Rule):
         g = weight_decay_(x, direction(g, maximize), lr, weight_decay)
         clr = lr / (1 + (t - 1) * lr_decay)
         s = state["s"]
-        s += g * g                                       # s = s + g^2: it only grows
-        x -= clr * g / (B.sqrt(s) + eps)
+        B.addcmul_(s, g, g)                              # s = s + g^2: it only grows
+        denom = B.sqrt(s)
+        denom += eps
+        B.addcdiv_(x, g, denom, -clr)                    # x = x - lr_t g / (sqrt(s) + eps)
 
 
 # ------------------------------------------------------------------------------------ 5. RMSProp
@@ -165,20 +167,22 @@ class RMSprop(Rule):
     def step(x, g, state, t, lr, alpha, eps, weight_decay, momentum, centered, maximize):
         g = weight_decay_(x, direction(g, maximize), lr, weight_decay)
         v = state["v"]
-        B.lerp_(v, g * g, 1 - alpha)                     # v = alpha v + (1 - alpha) g^2
+        B.mul_(v, alpha)
+        B.addcmul_(v, g, g, 1 - alpha)                   # v = alpha v + (1 - alpha) g^2
         if centered:
             g_avg = state["g_avg"]
-            B.lerp_(g_avg, g, 1 - alpha)
-            denom = B.sqrt(v - g_avg * g_avg) + eps
+            B.lerp_(g_avg, g, 1 - alpha)                 # g_avg = alpha g_avg + (1 - alpha) g
+            denom = B.sqrt(v - g_avg * g_avg)
         else:
-            denom = B.sqrt(v) + eps
+            denom = B.sqrt(v)
+        denom += eps
         if momentum > 0:
             b = state["b"]
-            b *= momentum
-            b += g / denom
-            x -= lr * b
+            B.mul_(b, momentum)
+            B.addcdiv_(b, g, denom)                      # b = mu b + g / (sqrt(v) + eps)
+            B.add_(x, b, -lr)                            # x = x - lr b
         else:
-            x -= lr * g / denom
+            B.addcdiv_(x, g, denom, -lr)                 # x = x - lr g / (sqrt(v) + eps)
 
 
 # --------------------------------------------------------------------------------------- 7. Adam
@@ -217,7 +221,8 @@ class Adam(Rule):
         """The two EWAs every Adam-family rule keeps: of the gradient and of its square."""
         m, v = state["m"], state["v"]
         B.lerp_(m, g, 1 - beta1)                         # m = beta1 m + (1 - beta1) g
-        B.lerp_(v, g * g, 1 - beta2)                     # v = beta2 v + (1 - beta2) g^2
+        B.mul_(v, beta2)
+        B.addcmul_(v, g, g, 1 - beta2)                   # v = beta2 v + (1 - beta2) g^2
         return m, v
 
     @staticmethod
@@ -229,8 +234,9 @@ class Adam(Rule):
             B.maximum_(state["v_max"], v)
             v = state["v_max"]
         bias1, bias2 = 1 - beta1 ** t, 1 - beta2 ** t
-        denom = B.sqrt(v) / math.sqrt(bias2) + eps      # sqrt(v_hat) + eps: eps after the correction
-        x -= (lr / bias1) * (m / denom)                  # x = x - lr m_hat / (sqrt(v_hat) + eps)
+        denom = B.sqrt(v) / math.sqrt(bias2)
+        denom += eps                                     # sqrt(v_hat) + eps: eps after the correction
+        B.addcdiv_(x, m, denom, -lr / bias1)             # x = x - lr m_hat / (sqrt(v_hat) + eps)
 
 
 class AdamW(Adam):
@@ -285,9 +291,11 @@ class RAdam(Adam):
         m_hat = m / (1 - beta1 ** t)
         r = radam_rectifier(t, beta2)
         if r is None:                                    # rho_t <= 5: SGD with momentum
-            x -= lr * m_hat
+            B.add_(x, m_hat, -lr)
         else:                                            # eps is added to the uncorrected sqrt(v)
-            x -= m_hat * lr * (math.sqrt(1 - beta2 ** t) / (B.sqrt(v) + eps)) * r
+            denom = B.sqrt(v)
+            denom += eps
+            B.add_(x, m_hat * lr * (math.sqrt(1 - beta2 ** t) / denom) * r, -1.0)
 
 
 class SWATS(Adam):
@@ -318,7 +326,7 @@ class SWATS(Adam):
         g = weight_decay_(x, g, lr, weight_decay)
         if state["phase"] == "sgd":
             b = state["b"]
-            b *= beta1
+            B.mul_(b, beta1)
             b += g                                       # b = beta1 b + g
             x -= (1 - beta1) * state["Lambda"] * b
             return
@@ -379,9 +387,10 @@ class NAdam(Adam):
         state["mu_prod"] *= mu
         mu_prod = float(state["mu_prod"])
         m, v = Adam.moments_(state, g, beta1, beta2)
-        denom = B.sqrt(v / (1 - beta2 ** t)) + eps
-        x -= (lr * (1 - mu) / (1 - mu_prod)) * (g / denom)
-        x -= (lr * mu_next / (1 - mu_prod * mu_next)) * (m / denom)
+        denom = B.sqrt(v / (1 - beta2 ** t))
+        denom += eps
+        B.addcdiv_(x, g, denom, -lr * (1 - mu) / (1 - mu_prod))
+        B.addcdiv_(x, m, denom, -lr * mu_next / (1 - mu_prod * mu_next))
 
 
 # ------------------------------------------------------------------------- 12. Beyond: AdaBound
@@ -431,4 +440,6 @@ class AdaBound(Adam):
         step_size = lr * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
         base_lr = lr if base_lr is None else base_lr
         lower, upper = adabound_bounds(t, final_lr * lr / base_lr, gamma)
-        x -= B.clip(step_size / (B.sqrt(v) + eps), lower, upper) * m
+        denom = B.sqrt(v)
+        denom += eps
+        x -= B.clip(step_size / denom, lower, upper) * m
