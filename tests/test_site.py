@@ -1,7 +1,7 @@
 """The built site, read in headless Chromium, offline.
 
-Builds the book (`jupyter-book build . --all -W --keep-going`, so the pages are fresh and warning-free),
-serves `_build/html` on 127.0.0.1 and opens every page of the table of contents in headless Chromium,
+Builds the book (`jupyter-book build . --all -W --keep-going`, so the pages are fresh and warning-free)
+into artifacts/site, serves its `_build/html` on 127.0.0.1 and opens every page of the table of contents in headless Chromium,
 driven through the Chrome DevTools Protocol (websocket-client, already a Jupyter dependency). On every
 page: no console error or uncaught exception, no request leaves 127.0.0.1, the math is typeset by
 MathJax (no raw TeX left), every <img> loaded, no empty widget placeholder, and each kernel-free
@@ -9,7 +9,7 @@ widget player redraws when a control moves. Full-page screenshots go to artifact
 
 Skipped when no Chromium is found (set CHROMIUM=/path/to/chromium to choose one).
     pytest tests/test_site.py -v                   # reuses the notebook execution cache
-    OPTBOOK_FRESH=1 pytest tests/test_site.py -v   # from an empty _build (after changing optlib)
+    OPTBOOK_FRESH=1 pytest tests/test_site.py -v   # from an empty artifacts/site (after changing optlib)
 """
 
 import base64
@@ -29,7 +29,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
+# The test builds its own copy of the site (quick-mode outputs under pytest, see conftest.py), apart from
+# the reader's `_build`: jupyter-cache keys executions on the code only, so a shared cache would leak
+# quick-mode case studies into the full book.
+OUT = ROOT / "artifacts" / "site"
+HTML = OUT / "_build" / "html"
 SHOTS = ROOT / "artifacts" / "screenshots"
 
 
@@ -79,8 +83,8 @@ def site():
     # --all rereads every page; executed notebooks come from jupyter-cache, which is keyed on the
     # notebook's code only. After changing optlib (e.g. widgets.py), OPTBOOK_FRESH=1 re-executes everything.
     if os.environ.get("OPTBOOK_FRESH"):
-        shutil.rmtree(ROOT / "_build", ignore_errors=True)
-    proc = subprocess.run(["jupyter-book", "build", str(ROOT), "--all", "-W", "--keep-going"],
+        shutil.rmtree(OUT, ignore_errors=True)
+    proc = subprocess.run(["jupyter-book", "build", str(ROOT), "--path-output", str(OUT), "--all", "-W", "--keep-going"],
                           cwd=ROOT, capture_output=True, text=True, timeout=3600)
     assert proc.returncode == 0, "build failed or warned:\n" + (proc.stdout + proc.stderr)[-6000:]
     handler = functools.partial(_QuietHandler, directory=str(HTML))
