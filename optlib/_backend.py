@@ -47,6 +47,11 @@ def mul_(a, factor):
         a *= factor
 
 
+def add(a, b, alpha=1.0):
+    """a + alpha b, as a new array (torch's weight-decay kernel: ``grad.add(param, alpha=wd)``)."""
+    return a.add(b, alpha=alpha) if is_tensor(a) else a + alpha * b
+
+
 def add_(a, b, alpha=1.0):
     """a <- a + alpha b, in place (one fused kernel for tensors, as torch.optim writes it)."""
     if is_tensor(a):

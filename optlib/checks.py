@@ -18,14 +18,17 @@ def nonnegative(value, message):
         _fail(f"{message}: {value}")
 
 
-def betas(value, require_floats=False):
+def betas(value):
     if len(value) != 2:
         _fail(f"Invalid betas: {value} (expected a pair (beta1, beta2))")
     for i, beta in enumerate(value):
         if not 0.0 <= beta < 1.0:
             _fail(f"Invalid beta parameter at index {i}: {beta}")
-    # torch's Adam and AdamW (not NAdam, RAdam) insist on floats: betas=(0, 0.999) raises there.
-    if require_floats and not all(isinstance(b, float) for b in value):
+
+
+def betas_are_floats(value):
+    """torch's Adam and AdamW (not NAdam, RAdam) insist on floats: betas=(0, 0.999) raises there."""
+    if not all(isinstance(b, float) for b in value):
         _fail("betas must be either both floats or both Tensors")
 
 

@@ -24,11 +24,16 @@ class Optimizer:
         super().__init_subclass__(**kwargs)
         # Show the real hyperparameters in help() and in JupyterLab's tooltips.
         params = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
-                  for k, v in cls.rule.defaults.items() if k != "base_lr"]
+                  for k, v in cls.rule.defaults.items() if k in cls._arguments()]
         cls.__signature__ = inspect.Signature(params)
 
+    @classmethod
+    def _arguments(cls):
+        """The hyperparameters a user may pass (not AdamW's pinned decoupling, not AdaBound's base_lr)."""
+        return [k for k in cls.rule.defaults if k not in cls.rule.fixed and k != "base_lr"]
+
     def __init__(self, **hyper):
-        unknown = set(hyper) - set(self.rule.defaults)
+        unknown = set(hyper) - set(self._arguments())
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected hyperparameter(s): {', '.join(sorted(unknown))}")
         h = {**self.rule.defaults, **hyper}

@@ -7,7 +7,6 @@ which torch lacks, follow their papers' reference code.
 """
 
 import inspect
-from collections import defaultdict
 
 import torch
 from torch.optim.optimizer import _get_scalar_dtype
@@ -132,19 +131,21 @@ class Adagrad(RuleOptimizer):
 
     def __init__(self, params, *args, **kwargs):
         super().__init__(params, *args, **kwargs)
-        # torch creates Adagrad's state eagerly, from the constructor's accumulator value
-        # (a per-group initial_accumulator_value is ignored there too).
-        init = {**self.defaults}
-        for group in self.param_groups:
+        for group in self.param_groups:  # torch creates Adagrad's state eagerly
             for p in group["params"]:
-                self._init_state(p, init)
+                self._init_state(p, group)
+
+    def _init_state(self, p, group):
+        # torch starts every `sum` from the constructor's initial_accumulator_value, also for a
+        # group added later with its own value (which it ignores).
+        return super()._init_state(p, self.defaults)
 
 
 class RMSprop(RuleOptimizer):
     __doc__ = "Drop-in `torch.optim.RMSprop`.\n\n" + rules.RMSprop.__doc__
     rule = rules.RMSprop
-    positional = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "capturable", "foreach")
-    keyword_only = ("maximize", "differentiable")
+    positional = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "capturable", "foreach",
+                  "maximize", "differentiable")
     extras = _TORCH_EXTRAS
 
 
@@ -212,12 +213,20 @@ class Lookahead(torch.optim.Optimizer):
         checks.positive_int(k, "Invalid k (lookahead steps)")
         checks.unit_interval(alpha, "Invalid alpha (slow update rate)")
         self.optimizer, self.k, self.alpha, self.lookahead_step = optimizer, k, alpha, 0
-        super().__init__(optimizer.param_groups, {})  # shares the inner optimizer's group dicts
+        super().__init__(optimizer.param_groups, {})  # torch's bookkeeping; slow weights per group
+        self.param_groups = optimizer.param_groups  # the same list: lr changes and new groups reach both
         self.defaults = optimizer.defaults
-        self.state = defaultdict(dict)
-        for group in self.param_groups:
-            for p in group["params"]:
-                self.state[p]["slow_param"] = p.detach().clone()
+
+    def add_param_group(self, param_group):
+        """Add a group to the inner optimizer (which fills in its defaults); its parameters get slow weights."""
+        inner = self.optimizer
+        if not any(param_group is g for g in inner.param_groups):  # a new group, not one from __init__
+            inner.add_param_group(param_group)
+            param_group = inner.param_groups[-1]
+        if self.param_groups is not inner.param_groups:  # still inside torch's __init__
+            self.param_groups.append(param_group)
+        for p in param_group["params"]:
+            self.state[p]["slow_param"] = p.detach().clone()  # phi_0 = theta_0
 
     def __repr__(self):
         return f"Lookahead({self.optimizer!r}, k={self.k}, alpha={self.alpha})"

@@ -26,6 +26,7 @@ class Rule:
     state_names = {}  # math name -> torch state-dict key
     counts_steps = True  # keeps torch's `step` counter in its state
     scalar_state = ()  # state entries torch keeps as 0-dim tensors
+    fixed = ()  # hyperparameters the rule pins: not constructor arguments (AdamW's decoupling)
 
     @staticmethod
     def check(h):
@@ -54,7 +55,7 @@ def weight_decay_(x, g, lr, weight_decay, decoupled=False):
     if decoupled:
         B.mul_(x, 1 - lr * weight_decay)                # x = x (1 - lr lambda)
         return g
-    return g + weight_decay * x
+    return B.add(g, x, weight_decay)                    # g + lambda x, torch's kernel
 
 
 # ---------------------------------------------------------------- 1. gradient descent, 6. momentum
@@ -206,8 +207,9 @@ class Adam(Rule):
     def check(h):
         checks.lr(h["lr"])
         checks.nonnegative(h["eps"], "Invalid epsilon value")
-        checks.betas(h["betas"], require_floats=True)
+        checks.betas(h["betas"])
         checks.nonnegative(h["weight_decay"], "Invalid weight_decay value")
+        checks.betas_are_floats(h["betas"])              # torch checks this after weight_decay
 
     @staticmethod
     def init(x, h):
@@ -244,6 +246,7 @@ class AdamW(Adam):
     adaptive step, instead of $\lambda x$ added to the gradient (and then divided by $\sqrt{\hat v}$)."""
 
     defaults = dict(Adam.defaults, weight_decay=1e-2, decoupled_weight_decay=True)
+    fixed = ("decoupled_weight_decay",)
 
 
 # ------------------------------------------------------------------------------ 8. RAdam, SWATS
@@ -306,11 +309,12 @@ class SWATS(Adam):
     averaged as $\lambda_t = \beta_2 \lambda_{t-1} + (1 - \beta_2)\gamma_t$. Once the bias-corrected
     estimate settles, $|\lambda_t/(1-\beta_2^t) - \gamma_t| < \epsilon$, the rule switches for good to
     $b_t = \beta_1 b_{t-1} + g_t$, $x_t = x_{t-1} - (1 - \beta_1)\Lambda b_t$ with $\Lambda = \lambda_t/(1-\beta_2^t)$.
-    Estimated and switched per parameter tensor (per layer), as in the paper's Algorithm 1.
+    Estimated and switched per parameter tensor (per layer), as in the paper's Algorithm 1;
+    ``state["switched"]`` tells which phase a tensor is in.
     """
 
     defaults = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-9, weight_decay=0.0)
-    state_names = dict(Adam.state_names, lam="lr_estimate", Lambda="sgd_lr", b="momentum_buffer", phase="phase")
+    state_names = dict(Adam.state_names, lam="lr_estimate", Lambda="sgd_lr", b="momentum_buffer")
 
     @staticmethod
     def check(h):
@@ -318,13 +322,13 @@ class SWATS(Adam):
 
     @staticmethod
     def init(x, h):
-        return dict(Adam.init(x, h), lam=0.0, Lambda=0.0, phase="adam")
+        return dict(Adam.init(x, h), lam=0.0, Lambda=0.0, switched=False)
 
     @staticmethod
     def step(x, g, state, t, lr, betas, eps, weight_decay):
         beta1, beta2 = betas
         g = weight_decay_(x, g, lr, weight_decay)
-        if state["phase"] == "sgd":
+        if state["switched"]:                            # the SGD phase
             b = state["b"]
             B.mul_(b, beta1)
             b += g                                       # b = beta1 b + g
@@ -339,7 +343,7 @@ class SWATS(Adam):
             gamma = B.dot(p, p) / -pg                    # the SGD lr whose step, projected on p, is p
             state["lam"] = beta2 * state["lam"] + (1 - beta2) * gamma
             if t > 1 and abs(state["lam"] / bias2 - gamma) < eps:
-                state["phase"], state["Lambda"], state["b"] = "sgd", state["lam"] / bias2, B.zeros_like(x)
+                state["switched"], state["Lambda"], state["b"] = True, state["lam"] / bias2, B.zeros_like(x)
 
 
 # ---------------------------------------------------------------------------------- 9. Lookahead
