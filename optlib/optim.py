@@ -91,6 +91,8 @@ class RuleOptimizer(torch.optim.Optimizer):
                 loss = closure()
         rule = self.rule
         names, hyper_names, counts_steps = rule.state_names, tuple(rule.defaults), rule.counts_steps
+        # Rules with nothing to initialise (SGD: its buffer is made in the first step) skip the call.
+        has_init = counts_steps or rule.init is not rules.Rule.init
         for group in self.param_groups:
             hyper = {k: group[k] for k in hyper_names}
             for p in group["params"]:
@@ -100,7 +102,7 @@ class RuleOptimizer(torch.optim.Optimizer):
                 if g.is_sparse:
                     raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
                 state = self.state[p]
-                if not state:  # first step (or a rule without state, e.g. SGD without momentum: cheap)
+                if not state and has_init:  # first step
                     state = self._init_state(p, group)
                 t = 0
                 if counts_steps:
