@@ -111,7 +111,7 @@ def _round(v, digits=5):
     return float(f"{v:.{digits}g}") if math.isfinite(v) else None
 
 
-def explore(make_optimizer, objectives, sliders, x0=None, steps=50, title=None):
+def explore(make_optimizer, objectives, sliders, x0=None, steps=50, title=None, initial=None):
     """An interactive trajectory figure (see the module docstring).
 
     make_optimizer: callable(**slider_values) -> a fresh optimizer with ``.step(x, grad) -> x_next``.
@@ -122,14 +122,16 @@ def explore(make_optimizer, objectives, sliders, x0=None, steps=50, title=None):
     x0: the starting point for every objective, or a callable(objective) -> point; default
         ``objective.x0`` if it has one, else near the lower-left corner of its domain.
     steps: steps per run; title: shown above the figure.
+    initial: dict slider name -> the value it starts at (must be on its grid); other sliders start in
+        the middle of their grids.
     """
-    return Explorer(make_optimizer, objectives, sliders, x0=x0, steps=steps, title=title)
+    return Explorer(make_optimizer, objectives, sliders, x0=x0, steps=steps, title=title, initial=initial)
 
 
 class Explorer:
     """Precomputed trajectories for every slider combination, shown live (kernel) or as an HTML player."""
 
-    def __init__(self, make_optimizer, objectives, sliders, x0=None, steps=50, title=None):
+    def __init__(self, make_optimizer, objectives, sliders, x0=None, steps=50, title=None, initial=None):
         if not isinstance(objectives, (list, tuple)):
             objectives = [objectives]
         if not objectives:
@@ -148,7 +150,12 @@ class Explorer:
         n = len(self.objectives) * math.prod(self.shape)
         if n > MAX_FRAMES:
             raise ValueError(f"{n} slider combinations x objectives; at most {MAX_FRAMES}: use coarser grids")
-        self.initial = tuple((k - 1) // 2 for k in self.shape)  # sliders start in the middle
+        self.initial = tuple((k - 1) // 2 for k in self.shape)  # sliders start in the middle ...
+        if initial:  # ... unless told otherwise
+            unknown = sorted(set(initial) - set(self.sliders))
+            if unknown:
+                raise ValueError(f"initial names no slider: {unknown}; the sliders are {list(self.sliders)}")
+            self.initial = self.frame_index(**initial)
         self._x0 = x0
         # frames[(objective index, slider index tuple)] = (path, losses, diverged_at)
         self.frames = {}

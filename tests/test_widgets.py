@@ -166,3 +166,16 @@ def test_too_many_frames_is_a_clear_error():
     with pytest.raises(ValueError, match="at most"):
         explore(lambda lr: GD(lr), Quadratic(), {"lr": list(np.linspace(0.01, 1, MAX_FRAMES + 1))})
     assert isinstance(explore(lambda lr: GD(lr), Quadratic(), {"lr": [0.1]}, steps=3), Explorer)
+
+
+def test_initial_slider_positions():
+    sliders = {"lr": [0.01, 0.1, 0.5], "momentum": [0.0, 0.5, 0.9]}
+    e = explore(lambda lr, momentum: GD(lr, momentum), Quadratic(), sliders, steps=5, initial={"lr": 0.5})
+    assert e.initial == (2, 1)  # lr where asked, momentum in the middle
+    np.testing.assert_allclose(e.frame(0)[0], direct(0.5, 0.5, Quadratic(), (-1.6,), 5))
+    assert [s["init"] for s in player_data(e.to_html())["sliders"]] == [2, 1]
+    assert [s.value for s in e.widget().children if hasattr(s, "options")] == [2, 1]
+    with pytest.raises(ValueError, match="not on the grid of slider 'lr'"):
+        explore(lambda lr, momentum: GD(lr, momentum), Quadratic(), sliders, initial={"lr": 0.3})
+    with pytest.raises(ValueError, match="initial names no slider: \\['beta'\\]"):
+        explore(lambda lr, momentum: GD(lr, momentum), Quadratic(), sliders, initial={"beta": 0.9})
