@@ -1,26 +1,33 @@
 """Shared fixtures: the float64 default dtype (restored afterwards) and the record of the largest
-optimizer differences, written to artifacts/optimizer-diffs.json at the end of the session."""
+optimizer differences, written to artifacts/optimizer-diffs.json at the end of the session.
+
+Under pytest-xdist every worker has its own session, so each writes its records to a part file and
+the controller merges them: no worker's results overwrite another's."""
 
 import json
 import math
 import pathlib
+import shutil
 from collections import defaultdict
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DIFFS_FILE = ROOT / "artifacts" / "optimizer-diffs.json"
+PARTS_DIR = ROOT / "artifacts" / "optimizer-diffs.parts"
 
 
 class DiffLog:
     """Largest absolute difference seen, per (comparison, optimizer), and per setting."""
 
     def __init__(self):
+        self.records = []                  # (comparison, optimizer, setting, diff), in test order
         self.largest = defaultdict(dict)   # comparison -> optimizer -> max |diff|
         self.details = defaultdict(dict)   # comparison -> "optimizer[setting]" -> |diff|
 
     def record(self, comparison, optimizer, setting, diff):
         diff = float(diff)
+        self.records.append((comparison, optimizer, str(setting), diff))
         self.details[comparison][f"{optimizer}[{setting}]"] = diff
         old = self.largest[comparison].get(optimizer, -math.inf)
         self.largest[comparison][optimizer] = max(old, diff)
@@ -39,13 +46,37 @@ class DiffLog:
         return "\n".join(lines)
 
 
+def _worker_id(config):
+    """xdist's worker name ("gw0", ...), or "main" in the controller / a run without xdist."""
+    return getattr(config, "workerinput", {}).get("workerid", "main")
+
+
+def pytest_configure(config):
+    if _worker_id(config) == "main":  # a new run: forget the parts of an earlier one
+        shutil.rmtree(PARTS_DIR, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def diff_log():
+def diff_log(request):
     log = DiffLog()
     yield log
-    if log.largest:  # only sessions that compared something overwrite the file
-        log.write()
-        print(log.report())  # shown by `pytest -s`
+    if log.records:
+        PARTS_DIR.mkdir(parents=True, exist_ok=True)
+        (PARTS_DIR / f"{_worker_id(request.config)}.json").write_text(json.dumps(log.records))
+
+
+def pytest_sessionfinish(session):
+    """In the controller (after every worker has finished): merge the parts into one file."""
+    if _worker_id(session.config) != "main" or not PARTS_DIR.is_dir():
+        return
+    merged = DiffLog()
+    for part in sorted(PARTS_DIR.glob("*.json")):
+        for record in json.loads(part.read_text()):
+            merged.record(*record)
+    shutil.rmtree(PARTS_DIR, ignore_errors=True)
+    if merged.records:  # only sessions that compared something overwrite the file
+        merged.write()
+        print(merged.report())  # shown by `pytest -s`
 
 
 @pytest.fixture
