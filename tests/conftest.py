@@ -18,30 +18,34 @@ PARTS_DIR = ROOT / "artifacts" / "optimizer-diffs.parts"
 
 
 class DiffLog:
-    """Largest absolute difference seen, per (comparison, optimizer), and per setting."""
+    """Every measured difference; the summaries (largest per optimizer, each setting) are derived."""
 
-    def __init__(self):
-        self.records = []                  # (comparison, optimizer, setting, diff), in test order
-        self.largest = defaultdict(dict)   # comparison -> optimizer -> max |diff|
-        self.details = defaultdict(dict)   # comparison -> "optimizer[setting]" -> |diff|
+    def __init__(self, records=()):
+        self.records = list(records)  # (comparison, optimizer, setting, |diff|), in test order
 
     def record(self, comparison, optimizer, setting, diff):
-        diff = float(diff)
-        self.records.append((comparison, optimizer, str(setting), diff))
-        self.details[comparison][f"{optimizer}[{setting}]"] = diff
-        old = self.largest[comparison].get(optimizer, -math.inf)
-        self.largest[comparison][optimizer] = max(old, diff)
+        self.records.append((comparison, optimizer, str(setting), float(diff)))
+
+    def largest(self):
+        """comparison -> optimizer -> the largest |diff| over its settings."""
+        out = defaultdict(dict)
+        for comparison, optimizer, _, diff in self.records:
+            out[comparison][optimizer] = max(out[comparison].get(optimizer, -math.inf), diff)
+        return out
 
     def write(self):
+        details = defaultdict(dict)
+        for comparison, optimizer, setting, diff in self.records:
+            details[comparison][f"{optimizer}[{setting}]"] = diff
         DIFFS_FILE.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"largest_abs_diff": self.largest, "per_setting": self.details}
+        payload = {"largest_abs_diff": self.largest(), "per_setting": details}
         DIFFS_FILE.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
     def report(self):
         lines = [f"\nLargest |optlib - reference| per optimizer (written to {DIFFS_FILE.relative_to(ROOT)}):"]
-        for comparison in sorted(self.largest):
+        for comparison, diffs in sorted(self.largest().items()):
             lines.append(f"  {comparison}:")
-            for name, diff in sorted(self.largest[comparison].items()):
+            for name, diff in sorted(diffs.items()):
                 lines.append(f"    {name:<22} {diff:.3e}")
         return "\n".join(lines)
 
@@ -69,10 +73,7 @@ def pytest_sessionfinish(session):
     """In the controller (after every worker has finished): merge the parts into one file."""
     if _worker_id(session.config) != "main" or not PARTS_DIR.is_dir():
         return
-    merged = DiffLog()
-    for part in sorted(PARTS_DIR.glob("*.json")):
-        for record in json.loads(part.read_text()):
-            merged.record(*record)
+    merged = DiffLog(r for part in sorted(PARTS_DIR.glob("*.json")) for r in json.loads(part.read_text()))
     shutil.rmtree(PARTS_DIR, ignore_errors=True)
     if merged.records:  # only sessions that compared something overwrite the file
         merged.write()
