@@ -13,17 +13,17 @@ torch 2.13, which match torch's recursive implementations to rounding).
 Invalid arguments raise ``ValueError`` with torch's message where torch has one.
 """
 
+import functools
 import math
 import numbers
 
 import numpy as np
-import torch
 
 from . import checks
 
 __all__ = ["step_decay", "exponential_decay", "inverse_time_decay", "inverse_sqrt_decay", "linear_warmup",
            "cosine", "cosine_warm_restarts", "cyclic_triangular", "one_cycle", "one_cycle_momentum",
-           "FunctionLR", "as_scheduler", "lr_sequence"]
+           "FunctionLR", "as_scheduler", "lr_sequence"]  # noqa: F822 (FunctionLR: module __getattr__)
 
 
 # -- validation ---------------------------------------------------------------------------------
@@ -256,21 +256,37 @@ def one_cycle_momentum(step, total_steps, pct_start=0.3, anneal_strategy="cos", 
 
 
 # -- the bridges ----------------------------------------------------------------------------------
-class FunctionLR(torch.optim.lr_scheduler.LRScheduler):
-    """A torch scheduler driven by a schedule function: after ``e`` calls of ``step()``, each group's
-    lr is ``fn(e, group["initial_lr"], **kwargs)``.
+# torch is imported on first use, so that the schedule functions work with numpy alone (optlib's
+# core install); FunctionLR is built the first time it is asked for.
+@functools.cache
+def _function_lr_class():
+    import torch
 
-    Being an ``LRScheduler`` subclass, it works wherever torch expects a scheduler (``step()``,
-    ``get_last_lr()``, ``state_dict()``). It sets the lr only; torch's ``CyclicLR`` and ``OneCycleLR``
-    also cycle the momentum (see :func:`one_cycle_momentum`).
-    """
+    class FunctionLR(torch.optim.lr_scheduler.LRScheduler):
+        """A torch scheduler driven by a schedule function: after ``e`` calls of ``step()``, each group's
+        lr is ``fn(e, group["initial_lr"], **kwargs)``.
 
-    def __init__(self, optimizer, fn, last_epoch=-1, **kwargs):
-        self.fn, self.kwargs = fn, kwargs  # set before super().__init__, whose first step() calls get_lr
-        super().__init__(optimizer, last_epoch)
+        Being an ``LRScheduler`` subclass, it works wherever torch expects a scheduler (``step()``,
+        ``get_last_lr()``, ``state_dict()``). It sets the lr only; torch's ``CyclicLR`` and ``OneCycleLR``
+        also cycle the momentum (see :func:`one_cycle_momentum`).
+        """
 
-    def get_lr(self):
-        return [self.fn(self.last_epoch, base_lr, **self.kwargs) for base_lr in self.base_lrs]
+        def __init__(self, optimizer, fn, last_epoch=-1, **kwargs):
+            self.fn, self.kwargs = fn, kwargs  # set before super().__init__, whose first step() calls get_lr
+            super().__init__(optimizer, last_epoch)
+
+        def get_lr(self):
+            return [self.fn(self.last_epoch, base_lr, **self.kwargs) for base_lr in self.base_lrs]
+
+    # Its public name, as if defined at module level: the training cache keys name the class by it.
+    FunctionLR.__qualname__ = "FunctionLR"
+    return FunctionLR
+
+
+def __getattr__(name):
+    if name == "FunctionLR":
+        return _function_lr_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def as_scheduler(optimizer, fn, **kwargs):
@@ -280,7 +296,7 @@ def as_scheduler(optimizer, fn, **kwargs):
     group's lr at construction is ``lr0`` (the second argument of ``fn``: ``base_lr`` for
     :func:`cyclic_triangular`, ``max_lr`` for :func:`one_cycle`).
     """
-    return FunctionLR(optimizer, fn, **kwargs)
+    return _function_lr_class()(optimizer, fn, **kwargs)
 
 
 def lr_sequence(fn, steps, **kwargs):
