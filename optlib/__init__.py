@@ -17,7 +17,7 @@ submodule whose extra is missing raises an ImportError that names the extra (``o
 import importlib
 from types import ModuleType
 
-from . import averages, objectives, rules, schedules
+from . import averages, book, objectives, rules, schedules
 from .averages import ewa
 from .numpy_optim import (SGD, SWATS, AdaBound, Adagrad, Adam, AdamW, Lookahead, NAdam, Optimizer, RAdam,
                           RMSprop, run)
@@ -32,11 +32,10 @@ _LAZY: dict[str, str] = {
     "train": "torch",
     "widgets": "widgets",
     "display": "widgets",
-    "book": "widgets",
 }
 
 __all__ = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "RAdam", "NAdam", "AdaBound", "SWATS", "Lookahead",
-           "Optimizer", "run", "ewa", "rules", "objectives", "averages", "schedules", "__version__", *_LAZY]
+           "Optimizer", "run", "ewa", "rules", "objectives", "averages", "schedules", "book", "__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> ModuleType:
