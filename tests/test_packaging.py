@@ -141,3 +141,22 @@ def test_ruff_is_clean():  # ruff comes with requirements.txt ([test] extra)
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pages_workflow_builds_fully_caches_training_and_deploys():
+    import yaml  # comes with jupyter-book
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+    jobs = workflow["jobs"]
+    build_steps = jobs["build"]["steps"]
+    runs = [s.get("run", "") for s in build_steps]
+    assert "pip install -r requirements.txt" in runs
+    assert any(r.startswith("jupyter-book build . --all -W") for r in runs)
+    assert "OPTBOOK_QUICK" not in str(workflow)  # the published site is the full-mode book
+    cache, = [s for s in build_steps if s.get("uses", "").startswith("actions/cache@")]
+    assert cache["with"]["path"] == "~/.cache/optlib"  # results store and data (optlib.train.cache_dir)
+    upload, = [s for s in build_steps if s.get("uses", "").startswith("actions/upload-pages-artifact@")]
+    assert upload["with"]["path"] == "_build/html"
+    assert [s["uses"] for s in jobs["deploy"]["steps"]] == ["actions/deploy-pages@v4"]
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert any(s.get("run") == "ruff check ." for s in jobs["lint"]["steps"])
