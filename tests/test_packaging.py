@@ -77,11 +77,15 @@ def test_clean_numpy_only_environment(tmp_path):
     wheel, = wheels.glob("optlib-*.whl")
     assert wheel.name.startswith(f"optlib-{optlib.__version__}-")
 
+    # A venv without pip (ensurepip is missing from some distributions' Python); this interpreter's
+    # pip installs the wheel into it. -I: PYTHONPATH (the repository's optlib) must not leak in.
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    # -I everywhere: PYTHONPATH (the repository's optlib) must not make pip think optlib is installed.
-    subprocess.run([python, "-I", "-m", "pip", "install", "-q", "--no-index", "--no-deps", str(wheel)], check=True)
+    site = subprocess.run([python, "-I", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    subprocess.run([sys.executable, "-I", "-m", "pip", "install", "-q", "--no-index", "--no-deps",
+                    "--target", site, str(wheel)], check=True)
     # numpy without downloading it: this interpreter's own copy, and nothing else of its site-packages.
     only_numpy = tmp_path / "only-numpy"
     only_numpy.mkdir()
@@ -89,8 +93,6 @@ def test_clean_numpy_only_environment(tmp_path):
     for entry in numpy_dir.parent.iterdir():
         if entry.name == "numpy" or entry.name.startswith(("numpy-", "numpy.libs")):
             (only_numpy / entry.name).symlink_to(entry)
-    site = subprocess.run([python, "-I", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                          check=True, capture_output=True, text=True).stdout.strip()
     (Path(site) / "only_numpy.pth").write_text(f"{only_numpy}\n")
 
     result = subprocess.run([python, "-I", "-c", CLEAN_ENV_SCRIPT], capture_output=True, text=True,
