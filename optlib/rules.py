@@ -278,7 +278,7 @@ class Adam(Rule):
     @staticmethod
     def update(x, m, v, t, lr, beta1, beta2, eps):
         bias1, bias2 = 1 - beta1 ** t, 1 - beta2 ** t    # m_hat = m / bias1, v_hat = v / bias2
-        denom = B.sqrt(v) / math.sqrt(bias2) + eps       # sqrt(v_hat_t) + eps
+        denom = B.sqrt(v) / bias2 ** 0.5 + eps           # sqrt(v_hat_t) + eps
         B.addcdiv_(x, m, denom, -lr / bias1)             # x_t = x_{t-1} - eta m_hat_t / (sqrt(v_hat_t) + eps)
 
     @staticmethod
