@@ -14,7 +14,11 @@ and ``SWATS``, which torch lacks, follow their papers' reference code.
 import inspect
 
 import torch
-from torch.optim.optimizer import _device_dtype_check_for_fused, _get_capturable_supported_devices, _get_scalar_dtype
+from torch.optim.optimizer import (
+    _device_dtype_check_for_fused,
+    _get_capturable_supported_devices,
+    _get_scalar_dtype,
+)
 
 from . import checks, rules
 
@@ -64,6 +68,7 @@ class RuleOptimizer(torch.optim.Optimizer):
     fixed = {}  # hyperparameters the class pins (AdamW: decoupled_weight_decay=True)
     late_options = ()
     sparse_error = None
+    capturable_tensors = "params and state_steps"  # in torch's message for capturable=True on CPU
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -95,7 +100,7 @@ class RuleOptimizer(torch.optim.Optimizer):
             for name in self.late_options:
                 group.setdefault(name, {**self.rule.defaults, **self.extras}[name])
             group.update(self.fixed)  # AdamW: an Adam checkpoint trains with decoupled decay
-        for p, s in self.state.items():  # older checkpoints keep `step` as a plain number
+        for s in self.state.values():  # older checkpoints keep `step` as a plain number
             for key in ("step", *(self.rule.state_names.get(n, n) for n in self.rule.scalar_state)):
                 if key in s and not torch.is_tensor(s[key]):
                     s[key] = torch.tensor(float(s[key]), dtype=_get_scalar_dtype())
@@ -142,7 +147,7 @@ class RuleOptimizer(torch.optim.Optimizer):
         if group.get("fused") and fresh:
             _device_dtype_check_for_fused(p)
         if group.get("capturable") and p.device.type not in _get_capturable_supported_devices():
-            raise AssertionError("If capturable=True, params and state_steps must be on supported devices: "
+            raise AssertionError(f"If capturable=True, {self.capturable_tensors} must be on supported devices: "
                                  f"{_get_capturable_supported_devices()}.")
 
     def _keeps_state(self, group):
@@ -311,6 +316,7 @@ class NAdam(RuleOptimizer):
     extras = _TORCH_EXTRAS
     late_options = ("maximize", "foreach", "capturable", "differentiable", "decoupled_weight_decay")
     sparse_error = "NAdam does not support sparse gradients"
+    capturable_tensors = "params, mu_products and state_steps"
 
 
 class RAdam(RuleOptimizer):

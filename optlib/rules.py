@@ -32,7 +32,7 @@ from . import checks
 
 
 class Rule:
-    defaults = {}
+    defaults = {}  # torch's defaults, literally (0, not 0.0, where torch writes 0: they show in repr)
     state_names = {}  # math name -> torch state-dict key
     counts_steps = True  # keeps torch's `step` counter in its state
     scalar_state = ()  # state entries torch keeps as 0-dim tensors
@@ -106,7 +106,7 @@ class SGD(Rule):
     while $\eta$ is constant.)
     """
 
-    defaults = dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False)
+    defaults = dict(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False)
     state_names = {"b": "momentum_buffer"}
     counts_steps = False
 
@@ -151,7 +151,7 @@ class Adagrad(Rule):
     with $s_0$ = ``initial_accumulator_value`` and $\eta_t = \eta / (1 + (t - 1)\delta)$, $\delta$ = ``lr_decay``.
     """
 
-    defaults = dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
+    defaults = dict(lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                     maximize=False)
     state_names = {"s": "sum"}
 
@@ -190,7 +190,7 @@ class RMSprop(Rule):
     $b_0 = 0$. (The slides call $\beta$ "$\gamma$" and $v$ "$s$".)
     """
 
-    defaults = dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False)
+    defaults = dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, maximize=False)
     state_names = {"v": "square_avg", "b": "momentum_buffer", "g_avg": "grad_avg"}
 
     @staticmethod
@@ -249,7 +249,7 @@ class Adam(Rule):
     of $v$ instead (:func:`amsgrad_`); ``decoupled_weight_decay`` turns it into AdamW.
     """
 
-    defaults = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
+    defaults = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, maximize=False,
                     decoupled_weight_decay=False)
     state_names = {"m": "exp_avg", "v": "exp_avg_sq", "v_max": "max_exp_avg_sq"}
 
@@ -315,7 +315,7 @@ def radam_rectifier(t, beta2):
     rho = radam_rho(t, beta2)
     if rho <= 5:
         return None
-    return math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    return ((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)) ** 0.5  # torch's ** 0.5
 
 
 class RAdam(Adam):
@@ -326,7 +326,7 @@ class RAdam(Adam):
     $$x_t = x_{t-1} - \eta\, r_t\, \hat m_t \frac{\sqrt{1 - \beta_2^t}}{\sqrt{v_t} + \epsilon}$$
     """
 
-    defaults = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,
+    defaults = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                     maximize=False)
 
     @staticmethod
@@ -341,9 +341,9 @@ class RAdam(Adam):
         m_hat = m / (1 - beta1 ** t)                     # m_hat_t = m_t / (1 - beta1^t)
         r = radam_rectifier(t, beta2)
         if r is None:                                    # rho_t <= 5: x_t = x_{t-1} - eta m_hat_t
-            B.add_(x, m_hat, -lr)
+            B.add_(x, m_hat * lr, -1.0)
         else:                                            # eps is added to the uncorrected sqrt(v_t)
-            B.add_(x, m_hat * lr * (math.sqrt(1 - beta2 ** t) / (B.sqrt(v) + eps)) * r, -1.0)
+            B.add_(x, m_hat * lr * ((1 - beta2 ** t) ** 0.5 / (B.sqrt(v) + eps)) * r, -1.0)
 
     @staticmethod
     def step(x, g, state, t, lr, betas, eps, weight_decay, decoupled_weight_decay, maximize):
@@ -431,7 +431,7 @@ class NAdam(Adam):
           + \frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i}\, m_t\Big) \Big/ \big(\sqrt{\hat v_t} + \epsilon\big)$$
     """
 
-    defaults = dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+    defaults = dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                     decoupled_weight_decay=False, maximize=False)
     state_names = dict(Adam.state_names, mu_prod="mu_product")
     scalar_state = ("mu_prod",)
