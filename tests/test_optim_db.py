@@ -1,7 +1,8 @@
 """PyTorch's own optimizer test database (``optim_db``) run against ``optlib.optim``.
 
 For every optimizer optlib mirrors, every configuration of ``optim_inputs_func`` (with the
-foreach / fused / differentiable variants torch's own tests derive from it) runs on CPU, in float64
+fused / differentiable variants torch's own tests derive from it on CPU, plus foreach=True, which
+torch's derivation leaves out on CPU) runs on CPU, in float64
 and float32, on real and on complex parameters: torch and optlib from the same start, the same
 gradients for several steps, then parameters and state compared. Where torch raises, optlib must
 raise the same exception with the same message. Every ``optim_error_inputs_func`` case must fail in
@@ -93,7 +94,7 @@ def summary():
 
 def _entry(summary, name):
     return summary.setdefault(name, {
-        "configurations": 0, "runs": 0, "runs_passed_same_numbers": 0, "runs_passed_same_error": 0,
+        "configurations": 0, "foreach_configurations_added": 0, "runs": 0, "runs_passed_same_numbers": 0, "runs_passed_same_error": 0,
         "excluded": {}, "largest_abs_diff": {}, "error_inputs": 0, "error_inputs_passed": 0})
 
 
@@ -105,6 +106,14 @@ def test_every_optim_db_configuration_matches_torch(name, dtype, summary):
     configs = _get_optim_inputs_including_global_cliquey_kwargs("cpu", dtype, INFO[name])
     assert configs, name
     entry["configurations"] += len(configs)
+    # torch's derivation leaves out foreach=True on CPU (no foreach kernels there), but a user may
+    # still ask for it and torch then runs its multi-tensor code: compare with that too.
+    foreach = [c for c in INFO[name].optim_inputs_func("cpu") if "foreach" not in c.kwargs]
+    for c in foreach:
+        c.kwargs = {**c.kwargs, "foreach": True}
+        c.desc += " & foreach (added)"
+    entry["foreach_configurations_added"] += len(foreach)
+    configs = configs + foreach
     diffs = entry["largest_abs_diff"]
     for config in configs:
         kwargs = config.kwargs
