@@ -100,10 +100,14 @@ class RuleOptimizer(torch.optim.Optimizer):
             for name in self.late_options:
                 group.setdefault(name, {**self.rule.defaults, **self.extras}[name])
             group.update(self.fixed)  # AdamW: an Adam checkpoint trains with decoupled decay
-        for s in self.state.values():  # older checkpoints keep `step` as a plain number
-            for key in ("step", *(self.rule.state_names.get(n, n) for n in self.rule.scalar_state)):
-                if key in s and not torch.is_tensor(s[key]):
-                    s[key] = torch.tensor(float(s[key]), dtype=_get_scalar_dtype())
+        scalars = ("step", *(self.rule.state_names.get(n, n) for n in self.rule.scalar_state))
+        for group in self.param_groups:  # older checkpoints keep `step` as a plain number
+            dtype = _get_scalar_dtype(is_fused=bool(group.get("fused")))
+            for p in group["params"]:
+                s = self.state.get(p, {})
+                for key in scalars:
+                    if key in s and not torch.is_tensor(s[key]):
+                        s[key] = torch.tensor(float(s[key]), dtype=dtype)
         self._check_loaded_state()
 
     def _check_loaded_state(self):
@@ -115,7 +119,9 @@ class RuleOptimizer(torch.optim.Optimizer):
                 s = self.state.get(p)
                 if not s:
                     continue
-                made = {self.rule.state_names.get(n, n) for n in self.rule.init(p, {**self.rule.defaults, **group})}
+                # the names the rule's init makes, from an empty stand-in (no allocation per parameter)
+                stand_in = p.new_empty(0)
+                made = {self.rule.state_names.get(n, n) for n in self.rule.init(stand_in, {**self.rule.defaults, **group})}
                 needed = made | ({"step"} if self.rule.counts_steps else set())
                 known = needed | set(self.rule.state_names.values())
                 missing, foreign = sorted(needed - set(s)), sorted(set(s) - known)
