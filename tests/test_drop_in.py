@@ -88,14 +88,14 @@ def test_float32_tensor_betas_and_lr_give_torchs_numbers_bitwise(name):
     kwargs = dict(lr=torch.tensor(0.01), betas=(torch.tensor(0.9), torch.tensor(0.99)))
     expected = _train(getattr(torch.optim, name), kwargs)
     actual = _train(getattr(oo, name), kwargs)
-    assert all(torch.equal(a, e) for a, e in zip(actual, expected))
+    assert all(torch.equal(a, e) for a, e in zip(actual, expected, strict=True))
 
 
 def test_one_element_tensor_betas_are_accepted_like_torch():
     kwargs = dict(betas=(torch.tensor([[0.9]]), torch.tensor([0.99])))
     expected = _train(torch.optim.Adam, kwargs, steps=3)
     actual = _train(oo.Adam, kwargs, steps=3)
-    assert all(torch.equal(a, e) for a, e in zip(actual, expected))
+    assert all(torch.equal(a, e) for a, e in zip(actual, expected, strict=True))
 
 
 @pytest.mark.parametrize("name", DROP_IN)
@@ -145,7 +145,7 @@ def test_hooks_run_as_in_torch(name):
 
     expected, actual = record(getattr(torch.optim, name)), record(getattr(oo, name))
     assert len(actual) == len(expected) == 6
-    for a, e in zip(actual, expected):
+    for a, e in zip(actual, expected, strict=True):
         if isinstance(e, tuple) and e[0] == "pre":
             assert a[0] == "pre" and a[1] == name and repr(a[2:]) == repr(e[2:])  # args hold the optimizer
         elif isinstance(e, tuple) and e[0] == "post":

@@ -54,7 +54,7 @@ def test_an_adam_checkpoint_loaded_into_adamw_trains_decoupled(saved_by):
     actual, opt = _resume(oo.AdamW, {}, start, sd)
     assert ref.param_groups[0]["decoupled_weight_decay"] is True  # what torch does
     assert opt.param_groups[0]["decoupled_weight_decay"] is True
-    assert all(torch.equal(a, e) for a, e in zip(actual, expected))
+    assert all(torch.equal(a, e) for a, e in zip(actual, expected, strict=True))
 
 
 def _with_plain_numbers(sd, keys):
@@ -74,7 +74,7 @@ def test_an_old_checkpoint_with_a_plain_number_step_resumes_like_torch(name, key
     expected, _ = _resume(getattr(torch.optim, name), dict(lr=0.01), start, _with_plain_numbers(
         _checkpoint(getattr(torch.optim, name), dict(lr=0.01))[1], keys))
     actual, opt = _resume(getattr(oo, name), dict(lr=0.01), start, old)
-    assert all(torch.equal(a, e) for a, e in zip(actual, expected))
+    assert all(torch.equal(a, e) for a, e in zip(actual, expected, strict=True))
     for s in opt.state.values():
         assert all(torch.is_tensor(s[k]) for k in keys)
         assert s["step"].item() == 3 + 5
