@@ -15,7 +15,7 @@ A 1-D objective works elementwise: a float gives a float, an array an array of t
 import numpy as np
 
 __all__ = ["Objective", "Quadratic", "Composite", "LogSquare", "Bumpy", "Bowl", "Rosenbrock", "Beale", "Saddle",
-           "Himmelblau", "OBJECTIVES"]
+           "Himmelblau", "Noisy", "OBJECTIVES"]
 
 
 def _times(a):
@@ -258,6 +258,45 @@ class Himmelblau(Objective):
     def partials(self, x, y):
         a, b = x ** 2 + y - 11, x + y ** 2 - 7
         return 4 * x * a + 2 * b, 2 * a + 4 * y * b
+
+
+# -- noise ----------------------------------------------------------------------------------------
+class Noisy(Objective):
+    """`objective` with a noisy gradient: ``grad(x) = objective.grad(x) + scale * N(0, I)``.
+
+    The value is the noise-free one (what the reader wants to see decrease). The noise is seeded:
+    a fresh ``Noisy(f, scale, seed)`` (or one after ``reset()``) draws the same sequence again, so
+
+        >>> optlib.run(optlib.SGD(lr=0.1), Noisy(Quadratic(), 2.0, seed=0), 5.0, 100)
+
+    is reproducible, and two optimizers run on two fresh copies see the same noise.
+    ``scale = 0`` gives back the exact gradient.
+    """
+
+    def __init__(self, objective, scale, seed=0):
+        if not callable(getattr(objective, "grad", None)):
+            raise TypeError(f"Noisy needs an objective with grad(x), got {objective!r}")
+        if not (isinstance(scale, (int, float, np.integer, np.floating)) and 0 <= scale < np.inf):
+            raise ValueError(f"Invalid noise scale: {scale!r} (expected a finite number >= 0)")
+        self.objective, self.scale, self.seed = objective, float(scale), seed
+        for name in ("dim", "domain", "x0", "minimum", "formula"):
+            setattr(self, name, getattr(objective, name, getattr(Objective, name)))
+        base = getattr(objective, "name", type(objective).__name__)
+        self.name = base if self.scale == 0 else f"{base}, gradient noise σ = {self.scale:g}"
+        self.reset()
+
+    def reset(self):
+        """Restart the noise sequence from the seed."""
+        self.rng = np.random.default_rng(self.seed)
+
+    def __call__(self, x):
+        return self.objective(x)
+
+    def grad(self, x):
+        g = np.asarray(self.objective.grad(x), dtype=float)
+        if self.scale == 0:
+            return g
+        return g + self.scale * self.rng.standard_normal(g.shape)
 
 
 # For the widgets' dropdowns: one instance each, with the lecture's parameters.

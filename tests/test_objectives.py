@@ -156,3 +156,36 @@ def test_registry():
     assert all(isinstance(f, objectives.Objective) for f in OBJECTIVES.values())
     assert {"Rosenbrock", "bumpy", "composite", "saddle"} <= set(OBJECTIVES)
     assert all(name == f.name for name, f in OBJECTIVES.items())
+
+
+# -- Noisy: the seeded noisy-gradient wrapper -------------------------------------------------------
+
+def test_noisy_gradient_is_exact_plus_seeded_gaussian_noise():
+    f = objectives.Noisy(Bowl(1.0, 10.0), 2.0, seed=5)
+    x = np.array([1.0, -2.0])
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        np.testing.assert_array_equal(f.grad(x), Bowl(1.0, 10.0).grad(x) + 2.0 * rng.standard_normal(2))
+    assert f(x) == Bowl(1.0, 10.0)(x)  # the value stays noise-free
+    assert f.domain == Bowl(1.0, 10.0).domain and f.dim == 2 and "σ = 2" in f.name
+
+
+def test_noisy_runs_replay_after_reset_and_noise_has_the_scale():
+    import optlib
+    f = objectives.Noisy(Quadratic(1.0), 3.0, seed=0)
+    a = optlib.run(optlib.SGD(lr=0.1), f, 5.0, 50)
+    f.reset()
+    np.testing.assert_array_equal(optlib.run(optlib.SGD(lr=0.1), f, 5.0, 50), a)
+    assert not np.array_equal(optlib.run(optlib.SGD(lr=0.1), f, 5.0, 50), a)  # without reset: new noise
+    g = objectives.Noisy(Quadratic(1.0), 3.0, seed=1)
+    draws = np.array([g.grad(np.array([0.0]))[0] for _ in range(4000)])
+    assert abs(draws.mean()) < 0.15 and draws.std() == pytest.approx(3.0, rel=0.05)
+    np.testing.assert_array_equal(objectives.Noisy(Quadratic(1.0), 0.0).grad(np.array([2.0])), [4.0])
+
+
+@pytest.mark.parametrize("scale", [-1.0, float("nan"), float("inf"), "1"])
+def test_noisy_rejects_bad_scales(scale):
+    with pytest.raises(ValueError, match="Invalid noise scale"):
+        objectives.Noisy(Quadratic(1.0), scale)
+    with pytest.raises(TypeError, match="needs an objective with grad"):
+        objectives.Noisy(lambda x: x, 1.0)
