@@ -14,8 +14,20 @@ A 1-D objective works elementwise: a float gives a float, an array an array of t
 
 import numpy as np
 
-__all__ = ["Objective", "Quadratic", "Composite", "LogSquare", "Bumpy", "Bowl", "Rosenbrock", "Beale", "Saddle",
-           "Himmelblau", "Noisy", "OBJECTIVES"]
+__all__ = [
+    "OBJECTIVES",
+    "Beale",
+    "Bowl",
+    "Bumpy",
+    "Composite",
+    "Himmelblau",
+    "LogSquare",
+    "Noisy",
+    "Objective",
+    "Quadratic",
+    "Rosenbrock",
+    "Saddle",
+]
 
 
 def _times(a):

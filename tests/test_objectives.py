@@ -4,8 +4,18 @@ import numpy as np
 import pytest
 
 from optlib import objectives
-from optlib.objectives import (OBJECTIVES, Beale, Bowl, Bumpy, Composite, Himmelblau, LogSquare, Quadratic,
-                               Rosenbrock, Saddle)
+from optlib.objectives import (
+    OBJECTIVES,
+    Beale,
+    Bowl,
+    Bumpy,
+    Composite,
+    Himmelblau,
+    LogSquare,
+    Quadratic,
+    Rosenbrock,
+    Saddle,
+)
 
 ALL = [Quadratic(1.0), Quadratic(20.0), Composite(), LogSquare(), Bumpy(), Bowl(1.0, 10.0), Bowl(2.0, 0.5),
        Rosenbrock(), Rosenbrock(2.0, 10.0), Beale(), Saddle(), Himmelblau()]

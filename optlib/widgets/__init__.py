@@ -11,10 +11,32 @@ static player; :mod:`.live` binds ipywidgets; :mod:`.figure` is how they display
 
 from .explorer import COLORS, MAX_RUNS, MAX_STEPS, Explorer, explore, trajectory
 from .figure import MAX_BYTES, WIDGET_VIEW, Figure
-from .views import EWAExplorer, MomentumPhase, ewa_explorer, heavy_ball_rate, momentum_phase, optimal_momentum
+from .views import (
+           EWAExplorer,
+           MomentumPhase,
+           ewa_explorer,
+           heavy_ball_rate,
+           momentum_phase,
+           optimal_momentum,
+)
 
 MAX_FRAMES = MAX_RUNS  # the old name
 
-__all__ = ["explore", "Explorer", "trajectory", "ewa_explorer", "EWAExplorer", "momentum_phase", "MomentumPhase",
-           "heavy_ball_rate", "optimal_momentum", "Figure", "MAX_RUNS", "MAX_STEPS", "MAX_BYTES", "MAX_FRAMES",
-           "WIDGET_VIEW", "COLORS"]
+__all__ = [
+           "COLORS",
+           "MAX_BYTES",
+           "MAX_FRAMES",
+           "MAX_RUNS",
+           "MAX_STEPS",
+           "WIDGET_VIEW",
+           "EWAExplorer",
+           "Explorer",
+           "Figure",
+           "MomentumPhase",
+           "ewa_explorer",
+           "explore",
+           "heavy_ball_rate",
+           "momentum_phase",
+           "optimal_momentum",
+           "trajectory",
+]

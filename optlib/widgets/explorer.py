@@ -218,9 +218,9 @@ class Explorer(Figure):
             if "noise" in self.sliders:
                 raise ValueError("noise=... and a slider named 'noise': rename the slider")
         self.noise = noise
-        if click is not None and click is not False:
-            if isinstance(click, bool) or not isinstance(click, (int, np.integer)) or not 2 <= click <= 15:
-                raise ValueError(f"click must be a grid size in 2..15, got {click!r}")
+        if click is not None and click is not False and (
+                isinstance(click, bool) or not isinstance(click, (int, np.integer)) or not 2 <= click <= 15):
+            raise ValueError(f"click must be a grid size in 2..15, got {click!r}")
         self.click = int(click) if click else 0
         if self.click and len({f.dim for f in objectives}) > 1:
             raise ValueError("click=... needs objectives of one dimension (all 1-D or all 2-D)")

@@ -8,8 +8,6 @@ over the data. The figure is 7 inches at 100 dpi: the site's ~700 px column.
 import base64
 import io
 
-import numpy as np
-
 WIDTH_IN, DPI = 7.0, 100
 
 
@@ -68,10 +66,11 @@ def render(data, frame, extra_lines=()):
     handles = []
     legend = frame.get("lg", scenes[0].get("lg", []))  # a frame's own legend, else its first scene's
     for label, color, kind in legend:
-        style = {"line": dict(color=color, ls="-", marker="o", ms=3), "start": dict(ls="", marker="o", mfc="white",
-                 mec="black", ms=7), "min": dict(ls="", marker="*", color="black", ms=10),
-                 "dash": dict(color=color, ls="--"), "dots": dict(color=color, ls="", marker="o", ms=3),
-                 "choice": dict(ls="", marker="o", mfc="none", mec="#d62728", mew=1.5, ms=9)}[kind]
+        style = {"line": {"color": color, "ls": "-", "marker": "o", "ms": 3},
+                 "start": {"ls": "", "marker": "o", "mfc": "white", "mec": "black", "ms": 7},
+                 "min": {"ls": "", "marker": "*", "color": "black", "ms": 10},
+                 "dash": {"color": color, "ls": "--"}, "dots": {"color": color, "ls": "", "marker": "o", "ms": 3},
+                 "choice": {"ls": "", "marker": "o", "mfc": "none", "mec": "#d62728", "mew": 1.5, "ms": 9}}[kind]
         from matplotlib.lines import Line2D
         handles.append(Line2D([], [], label=label, **style))
     if handles:

@@ -9,7 +9,6 @@ from .. import averages
 from . import axes
 from .figure import Figure
 
-
 # ----------------------------------------------------------------------------------------------
 # EWA: smoothing against lag
 # ----------------------------------------------------------------------------------------------
@@ -26,7 +25,7 @@ def ewa_explorer(series=None, signal=None, betas=(0.0, 0.5, 0.8, 0.9, 0.95, 0.98
 def lag_and_wiggle(average, signal, skip):
     """The shift k (in steps) that best aligns `average[t]` with `signal[t - k]`, and the remaining std."""
     best = None
-    for k in range(0, min(60, len(signal) - skip - 5)):
+    for k in range(min(60, len(signal) - skip - 5)):
         r = average[skip + k:] - signal[skip:len(signal) - k]
         score = float(np.sqrt(np.mean(r ** 2)))
         if best is None or score < best[1]:
