@@ -199,3 +199,18 @@ def test_noisy_rejects_bad_scales(scale):
         objectives.Noisy(Quadratic(1.0), scale)
     with pytest.raises(TypeError, match="needs an objective with grad"):
         objectives.Noisy(lambda x: x, 1.0)
+
+
+def test_noisy_per_coordinate_scale_on_flat_is_pure_noise():
+    """Chapter 11's setting: zero gradient, noise of std 10 along x and 0.1 along y."""
+    f = objectives.Noisy(objectives.Flat(2), [10.0, 0.1], seed=0)
+    draws = np.array([f.grad(np.zeros(2)) for _ in range(3000)])
+    np.testing.assert_allclose(draws.std(axis=0), [10.0, 0.1], rtol=0.05)
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(draws[:5], np.array([10.0, 0.1]) * rng.standard_normal((5, 2)))
+
+
+def test_slope_has_gradient_one_everywhere():
+    s = objectives.Slope()
+    np.testing.assert_array_equal(s.grad(np.array([-3.0, 0.0, 7.0])), [1.0, 1.0, 1.0])
+    assert s(2.5) == 2.5
