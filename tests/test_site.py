@@ -485,5 +485,40 @@ def test_phase_player_marks_the_choice_and_switches_kappa(players):
 
 
 
+def test_player_stands_in_for_a_missing_widget_in_a_jupyterlab_output_area(players):
+    """The output structure JupyterLab gives a reopened notebook (see optlib/widgets/figure.py): the
+    player's output, then the widget output whose renderer found no model. The player hides that
+    error and stays; once a live widget (class optlib-live) renders, the player steps aside."""
+    cdp, figures, _ = players
+    player_html = json.dumps(figures["ewa"].to_html())
+    result = cdp.js(f"""(async () => {{
+      const area = document.createElement('div'); area.className = 'jp-OutputArea';
+      area.innerHTML = '<div class="jp-OutputArea-child"><div class="jp-OutputArea-output"></div></div>' +
+                       '<div class="jp-OutputArea-child"><div class="jp-OutputArea-output">Loading widget...</div></div>';
+      document.body.appendChild(area);
+      const out = area.querySelector('.jp-OutputArea-output');
+      out.innerHTML = {player_html};
+      // innerHTML does not run scripts; JupyterLab runs those of trusted html outputs, as here:
+      out.querySelectorAll('script:not([type])').forEach(old => {{
+        const s = document.createElement('script'); s.textContent = old.textContent; old.replaceWith(s); }});
+      const [mine, widget] = area.querySelectorAll('.jp-OutputArea-child');
+      const tick = () => new Promise(r => setTimeout(r, 50));
+      await tick();
+      const loading = [mine.style.display, widget.style.display];
+      widget.firstChild.textContent = 'Error displaying widget: model not found';
+      await tick();
+      const missing = [mine.style.display, widget.style.display, mine.querySelector('svg.ox-panel text') !== null];
+      widget.style.display = '';
+      widget.firstChild.innerHTML = '<div class="lm-Widget optlib-live">live figure</div>';
+      await tick();
+      const live = [mine.style.display, widget.style.display];
+      area.remove();
+      return {{loading, missing, live}};
+    }})()""", await_promise=True)
+    assert result["loading"] == ["", "none"]
+    assert result["missing"] == ["", "none", True]
+    assert result["live"] == ["none", ""]
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-v"]))

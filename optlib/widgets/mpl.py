@@ -66,7 +66,7 @@ def render(data, frame, extra_lines=()):
     handles = []
     legend = frame.get("lg", scenes[0].get("lg", []))  # a frame's own legend, else its first scene's
     for label, color, kind in legend:
-        style = {"line": {"color": color, "ls": "-", "marker": "o", "ms": 3},
+        style = {"line": {"color": color, "ls": "-", "marker": "o", "ms": 3}, "solid": {"color": color, "ls": "-"},
                  "start": {"ls": "", "marker": "o", "mfc": "white", "mec": "black", "ms": 7},
                  "min": {"ls": "", "marker": "*", "color": "black", "ms": 10},
                  "dash": {"color": color, "ls": "--"}, "dots": {"color": color, "ls": "", "marker": "o", "ms": 3},

@@ -88,8 +88,8 @@ class EWAExplorer(Figure):
                 status.append(f"first value v_1 = {avg[0]:.3g} (θ_1 = {s[0]:.3g})" +
                               ("" if correct else ": pulled toward 0 by v_0 = 0"))
                 ids = base + ([i_plain, i_fixed] if correct else [i_plain])
-                lg = legend + [["EWA v_t", "#1f77b4", "line"]] + \
-                    ([["bias-corrected v_t / (1 − β^t)", "#d62728", "line"]] if correct else [])
+                lg = legend + [["EWA v_t", "#1f77b4", "solid"]] + \
+                    ([["bias-corrected v_t / (1 − β^t)", "#d62728", "solid"]] if correct else [])
                 frames.append({"pan": [[0, ids, []]], "st": status, "bad": False, "lg": lg})
         controls = [{"name": "beta", "kind": "slider", "labels": [f"{b:g}" for b in self.betas],
                      "init": min(3, len(self.betas) - 1)},
