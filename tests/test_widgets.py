@@ -412,3 +412,22 @@ def test_momentum_phase_marks_the_choice_and_the_optimum():
     assert data["scenes"][1]["img"].startswith("data:image/jpeg;base64,")
     diverging = frame_of(m, kappa=1, lr=len(m.lrs) - 1, beta=0)
     assert diverging["bad"] and "diverges" in diverging["st"][0]
+
+
+def test_live_click_through_ipyevents_restarts_the_run_there():
+    pytest.importorskip("ipyevents")
+    import ipywidgets as W
+    e = explore(lambda lr: GD(lr), Bowl(), {"lr": [0.05, 0.1]}, click=4, steps=20)
+    box = e.widget()
+    image = next(c for c in box.children if isinstance(c, W.Image))
+    status = [c for c in box.children if isinstance(c, W.HTML)][-1]
+    before_image, before_status = image.value, status.value
+    boxes = mpl.render(e.data(), e.data()["frames"][0])[1]
+    x0, y0, x1, y1 = boxes[0]
+    # what the browser sends on a click at the centre of the landscape panel (a 700 x 400 picture)
+    image._optlib_event._handle_mouse_msg(None, {"event": "click", "relativeX": 700 * (x0 + x1) / 2,
+                                                 "relativeY": 400 * (1 - (y0 + y1) / 2),
+                                                 "boundingRectWidth": 700, "boundingRectHeight": 400}, [])
+    assert image.value != before_image and status.value != before_status
+    # started at the minimum (0, 0) (to rounding): it stays there
+    assert float(re.search(r"f = ([-+\d.e]+)", status.value).group(1)) < 1e-30
