@@ -11,7 +11,7 @@ of the case studies are :meth:`optlib.train.Comparison.plot`'s.)
 
 import numpy as np
 
-__all__ = ["plot_1d", "plot_2d", "contours"]
+__all__ = ["contours", "plot_1d", "plot_2d"]
 
 _LINESTYLES = ("-", "--", ":", "-.")
 

@@ -12,7 +12,8 @@ How it displays in a notebook (``_ipython_display_``): two outputs,
 2. the live widget: ``application/vnd.jupyter.widget-view+json`` with a ``text/html`` stand-in.
 
 Why two outputs and not one bundle with both mime types: JupyterLab renders one mime type per output,
-the first in its renderers' rank order that the output has. jupyterlab_widgets 3.0 (ipywidgets 8.1)
+``RenderMimeRegistry.preferredMimeType(data, trusted ? "any" : "ensure")``: the first in its renderers'
+rank order that the output has (untrusted: the first whose renderer is safe). jupyterlab_widgets 3.0 (ipywidgets 8.1)
 registers its renderer for the widget-view type at rank -10, ahead of text/html (rank 50), as an
 unsafe renderer (``safe: false``). So in a trusted notebook (a notebook JupyterLab saved is signed,
 hence trusted when reopened) the widget view always wins, and when its model is missing the
