@@ -4,11 +4,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import optlib  # noqa: E402
-from optlib import objectives, plots  # noqa: E402
+import optlib
+from optlib import objectives, plots
 
 
 def _below_all_axes(fig, legend):

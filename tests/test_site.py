@@ -401,7 +401,7 @@ def test_players_load_without_errors_and_answer_every_control(players):
 
 
 def test_player_compare_mode_overlays_each_optimizer_in_its_colour(players):
-    cdp, figures, _ = players
+    cdp, _, _ = players
     s = state(cdp, "compare")
     assert len(s["lines"]) == 3 and len({c for c, _ in s["lines"]}) == 3
     for name in ("GD", "momentum", "Adam", "start", "minimum"):
