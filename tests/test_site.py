@@ -389,6 +389,9 @@ def test_players_load_without_errors_and_answer_every_control(players):
     cdp.js("0")
     assert not _collect_problems(cdp.events, base)
     assert len(results) == len(figures)
+    # the script replaced each still picture by the live SVG panels
+    assert cdp.js("document.querySelectorAll('img.ox-still').length") == 0
+    assert cdp.js("[...document.querySelectorAll('.ox-plots')].every(p => p.offsetHeight > 100)")
     for r in results:
         assert r["ready"] and r["nonEmpty"], r
         assert r["controls"] and all(r["changed"]), r

@@ -342,6 +342,11 @@ def test_player_is_self_contained_and_its_script_is_package_data(ex):
     assert not re.search(r"""(src|href)=["']https?://""", html)
     assert player.asset("player.js").strip() in html and player.asset("player.css") in html
     assert html.count("<script") == 2
+    # where scripts do not run (an untrusted notebook), a still picture of the first frame shows instead
+    still = re.search(r'<img class="ox-still"[^>]* src="data:image/jpeg;base64,([^"]+)"', html)
+    import base64
+    assert base64.b64decode(still.group(1))[:2] == b"\xff\xd8"  # a JPEG
+    assert '<div class="ox-plots" style="display:none">' in html
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

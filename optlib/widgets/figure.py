@@ -20,7 +20,8 @@ hence trusted when reopened) the widget view always wins, and when its model is 
 renderer (``WidgetRenderer.renderModel``) does not fall back: it writes "Loading widget..." (no kernel)
 or, once the manager has restored its state, "Error displaying widget: model not found". The
 text/html of the same output is never consulted. (Untrusted, the unsafe renderer is skipped and the
-text/html shows, sanitized, its scripts not run.)
+text/html shows, sanitized, its scripts not run: then the player's still picture of its first frame
+is what shows.)
 
 Hence the player is an output of its own, always rendered. Its script watches its cell's output area:
 while the live widget is rendered (its box carries the class ``optlib-live``) it hides itself, so a
@@ -76,9 +77,14 @@ class Figure:
 
     # -- the three forms ---------------------------------------------------------------------------
     def to_html(self):
-        """The self-contained kernel-free player."""
-        from . import player
-        return player.to_html(self.data())
+        """The self-contained kernel-free player, with a still picture of its first frame for where its
+        script does not run (an untrusted notebook: JupyterLab sanitizes the html and drops scripts)."""
+        import base64
+
+        from . import mpl, player
+        data = self.data()
+        jpeg = mpl.render(data, data["frames"][self.frame_number(self.initial_positions())], fmt="jpeg")[0]
+        return player.to_html(data, still="data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii"))
 
     def png(self, positions=None):
         """The live picture of one frame (default: the initial one), as PNG bytes."""

@@ -22,8 +22,8 @@ def _xy(line):
     return decode(line)
 
 
-def render(data, frame, extra_lines=()):
-    """``(png bytes, [axes boxes in figure fractions (x0, y0, x1, y1)])`` for one frame."""
+def render(data, frame, extra_lines=(), fmt="png"):
+    """``(image bytes, [axes boxes in figure fractions (x0, y0, x1, y1)])`` for one frame (PNG, or `fmt`)."""
     from matplotlib.figure import Figure
     lines = list(data["lines"]) + list(extra_lines)
     scenes = [data["scenes"][p[0]] for p in frame["pan"]]
@@ -76,7 +76,7 @@ def render(data, frame, extra_lines=()):
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4), fontsize=9, frameon=False)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format=fmt, **({"pil_kwargs": {"quality": 80}} if fmt == "jpeg" else {}))
     boxes = [tuple(ax.get_position().bounds) for ax in axs]
     boxes = [(x, y, x + w, y + h) for x, y, w, h in boxes]
     return buf.getvalue(), boxes

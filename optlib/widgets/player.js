@@ -5,6 +5,9 @@
   if (!root || root.getAttribute("data-ready")) return;
   root.setAttribute("data-ready", "1");
   var D = JSON.parse(root.querySelector("script.ox-data").textContent);
+  var still = root.querySelector("img.ox-still");  // the picture for where this script cannot run
+  if (still) still.parentNode.removeChild(still);
+  root.querySelector(".ox-plots").style.display = "";  // hidden until now: empty where scripts do not run
   var NS = "http://www.w3.org/2000/svg", M = {l: 58, r: 12, t: 26, b: 40};
   var state = D.controls.map(function (c) { return c.init; });
   var svgs = root.querySelectorAll("svg.ox-panel");
