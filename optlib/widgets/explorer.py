@@ -475,7 +475,8 @@ class Explorer(Figure):
         if self.click:
             click = {"control": 1 if len(self.objectives) > 1 else 0, "panel": 0,
                      "objective": 0 if len(self.objectives) > 1 else None,
-                     "starts": [[axes.rounded(v, 6) for p in s for v in p] for s in self.starts]}
+                     "starts": [[axes.rounded(v, 6) for p in s for v in p] for s in self.starts],
+                     "scenes": [info[0] for info in self._scene_info]}  # each objective's landscape scene
         return {"kind": "explore", "title": self.title, "controls": controls, "scenes": scenes, "lines": lines,
                 "frames": frames, "click": click,
                 "formulas": [[str(getattr(f, "name", "")), str(getattr(f, "formula", ""))] for f in self.objectives],

@@ -97,13 +97,10 @@ def click_at(state, data, fx, fy):
     if not (0 <= u <= 1 and 0 <= v <= 1):
         return
     positions = state["positions"]
-    scene = data["scenes"][data["frames"][0]["pan"][data["click"]["panel"]][0]]
-    fc = data.get("formula_control")
-    if fc is not None:  # the objective's own scene
-        per = len(data["scenes"]) // len(data["formulas"])
-        scene = data["scenes"][positions[fc] * per]
+    objective_control = data["click"]["objective"]
+    oi = positions[objective_control] if objective_control is not None else 0
+    scene = data["scenes"][data["click"]["scenes"][oi]]
     x = scene["xr"][0] + u * (scene["xr"][1] - scene["xr"][0])
     y = scene["yr"][0] + v * (scene["yr"][1] - scene["yr"][0])
-    dim = len(data["click"]["starts"][positions[fc] if fc is not None else 0]) // \
-        len(data["controls"][data["click"]["control"]]["labels"])
+    dim = len(data["click"]["starts"][oi]) // len(data["controls"][data["click"]["control"]]["labels"])
     state["point"] = [x] if dim == 1 else [x, y]
