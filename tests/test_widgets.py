@@ -283,6 +283,13 @@ def test_click_grid_static_snaps_and_live_runs_from_the_exact_point():
     _, extra = e.live_frame((0, 1), state["point"])
     xy = axes.decode(extra[0])
     np.testing.assert_allclose(xy[0], [0.8, -0.9], atol=2e-3)
+    # with a dropdown of landscapes, the start control comes after it and each landscape has its scene
+    two = explore(lambda lr: GD(lr), [Bowl(), O.Rosenbrock()], {"lr": [0.1]}, click=3, steps=5).data()
+    assert [c["name"] for c in two["controls"]] == ["function", "start", "lr"]
+    assert two["click"]["objective"] == 0 and two["click"]["control"] == 1 and two["click"]["scenes"] == [0, 2]
+    assert two["scenes"][2]["xr"] == [-2.0, 2.0]  # Rosenbrock's whole domain: every start is on the picture
+    with pytest.raises(ValueError, match="needs objectives of one dimension"):
+        explore(lambda lr: GD(lr), [Bowl(), Quadratic()], {"lr": [0.1]}, click=3)
     with pytest.raises(ValueError, match="click=... and an 'x0' slider"):
         explore(lambda lr: GD(lr), Bowl(), {"lr": [0.1], "x0": [(0.0, 1.0)]}, click=3)
 
