@@ -31,6 +31,7 @@ _LAZY: dict[str, str] = {
     "data": "torch",
     "train": "torch",
     "widgets": "widgets",
+    "plots": "widgets",
     "display": "widgets",
 }
 
