@@ -30,12 +30,17 @@ def is_checked(cell):
 
 
 def stored(outputs):
-    """The outputs as committed: execution counts pinned to 1 (nbval ignores them; a fixed value keeps
-    the diff of an unrelated edit small)."""
-    out = copy.deepcopy(outputs)
-    for o in out:
+    """The outputs as committed: consecutive stream chunks joined (how the kernel flushes stdout varies
+    from run to run; nbval joins them too) and execution counts pinned to 1 (nbval ignores them), so
+    that a rerun that prints the same text writes the same file."""
+    out = []
+    for o in copy.deepcopy(outputs):
         if "execution_count" in o:
             o["execution_count"] = 1
+        if out and o.output_type == "stream" and out[-1].output_type == "stream" and out[-1].name == o.name:
+            out[-1].text += o.text
+        else:
+            out.append(o)
     return out
 
 
