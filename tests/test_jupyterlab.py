@@ -32,7 +32,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from browser import Browser, chromium, poll
 
 ROOT = Path(__file__).resolve().parents[1]
