@@ -27,6 +27,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -40,6 +41,7 @@ CHAPTER = "03-ewa.ipynb"  # short in quick mode (about 10 s here) and ends with 
 MYST = "myst.ipynb"
 WIDGET_ERRORS = ("Error displaying widget", "model not found")
 MIN_PICTURE_AREA = 10_000  # px²: a figure, not an icon
+SETTLE = 2.0  # s without change before a reopened notebook's outputs count as final
 
 pytestmark = pytest.mark.skipif(chromium() is None, reason="no Chromium found (install chromium or set CHROMIUM=...)")
 
@@ -291,20 +293,30 @@ def test_reopened_chapter_shows_a_picture_not_an_error(page, lab, chapter):
 
     open_notebook(page, lab, CHAPTER)
 
+    def looks():
+        """Per widget output: (shows a widget error, shows a picture). innerText: only what is rendered."""
+        looks = []
+        for i in chapter:
+            page.box(output_js(CHAPTER, i))  # scrolled into view, so that it is rendered
+            text = page.js(f"{output_js(CHAPTER, i)}.innerText")
+            looks.append((any(e in text for e in WIDGET_ERRORS), page.js(f"!!{picture_js(CHAPTER, i)}")))
+        return looks
+
+    # Settled: every widget output shows its error or a picture, the kernel (which the widget manager
+    # asks for the models) is idle, and nothing has changed for SETTLE seconds.
+    seen = {"looks": None, "since": time.monotonic()}
+
     def settled():
-        # Each widget output either shows its error or a picture, once the widget manager has asked the
-        # new kernel for the models (it has when the kernel is idle).
-        text = [page.js(f"{output_js(CHAPTER, i)}.textContent") for i in chapter]
-        shown = [any(e in t for e in WIDGET_ERRORS) or page.js(f"!!{picture_js(CHAPTER, i)}")
-                 for i, t in zip(chapter, text)]
-        return all(shown) and state(page, CHAPTER)["kernel"] == "idle"
-    poll(settled, 60, 0.25, what="the reopened chapter's widget outputs to render")
-    for n, i in enumerate(chapter):
+        now = looks()
+        if now != seen["looks"]:
+            seen.update(looks=now, since=time.monotonic())
+        return (all(error or picture for error, picture in now) and state(page, CHAPTER)["kernel"] == "idle"
+                and time.monotonic() - seen["since"] >= SETTLE)
+    poll(settled, 90, 0.25, what="the reopened chapter's widget outputs to render")
+    for n, (i, (error, picture)) in enumerate(zip(chapter, looks())):
         shot(f"reopened-{n}", page.stable_screenshot(output_js(CHAPTER, i)))
-        text = page.js(f"{output_js(CHAPTER, i)}.textContent")
-        errors = [e for e in WIDGET_ERRORS if e in text]
-        assert not errors, f"cell {i} of the reopened {CHAPTER} shows {errors!r} where the explorer was"
-        assert page.js(f"!!{picture_js(CHAPTER, i)}"), f"cell {i} of the reopened {CHAPTER} shows no picture"
+        assert not error, f"cell {i} of the reopened {CHAPTER} shows a widget error where the explorer was"
+        assert picture, f"cell {i} of the reopened {CHAPTER} shows no picture where the explorer was"
 
 
 # ---------------------------------------------------------------------------------------------
