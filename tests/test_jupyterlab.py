@@ -158,6 +158,15 @@ def shot(name, png):
     (SHOTS / f"jupyterlab-{name}.png").write_bytes(png)
 
 
+@pytest.fixture
+def failure_shot(request, page):
+    """On a failing test, a screenshot of the page as it was: artifacts/screenshots/jupyterlab-failed-<test>.png."""
+    failed = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed:
+        shot(f"failed-{request.node.name}", page.screenshot())
+
+
 # ---------------------------------------------------------------------------------------------
 # In-page helpers (JavaScript run in JupyterLab)
 # ---------------------------------------------------------------------------------------------
@@ -204,16 +213,40 @@ def output_js(path, index):
     return f"{panel_js(path)}.content.widgets[{index}].outputArea.node"
 
 
-def picture_js(path, index):
+def picture_js(path, index, within=None):
     """JavaScript for the largest picture (img, canvas or svg, loaded and at least MIN_PICTURE_AREA
-    px²) in the outputs of cell `index`, or null."""
+    px²) in the outputs of cell `index` (or in the element `within`), or null."""
     return f"""(() => {{
-        const pics = [...{output_js(path, index)}.querySelectorAll('img, canvas, svg')]
+        const pics = [...{within or output_js(path, index)}.querySelectorAll('img, canvas, svg')]
+            .filter(e => e.checkVisibility({{opacityProperty: true, visibilityProperty: true}}))
             .filter(e => e.tagName !== 'IMG' || (e.complete && e.naturalWidth > 0))
             .map(e => [e, e.getBoundingClientRect()]).filter(([e, r]) => r.width * r.height >= {MIN_PICTURE_AREA})
             .sort((a, b) => b[1].width * b[1].height - a[1].width * a[1].height);
         return pics.length ? pics[0][0] : null;
     }})()"""
+
+
+def error_js(path, index):
+    """JavaScript: does the outputs of cell `index` show one of WIDGET_ERRORS? Only text that is
+    rendered and visible counts: not a hidden output, nor the source of a script that looks for it."""
+    return f"""(() => {{
+        const errors = {json.dumps(WIDGET_ERRORS)};
+        return [...{output_js(path, index)}.querySelectorAll('*')]
+            .filter(e => [...e.childNodes].some(n => n.nodeType === Node.TEXT_NODE
+                                                   && errors.some(t => n.textContent.includes(t))))
+            .some(e => e.checkVisibility({{opacityProperty: true, visibilityProperty: true}})
+                       && e.getBoundingClientRect().height > 0);
+    }})()"""
+
+
+def looks(page, path, cells):
+    """Per cell of `cells`: (shows a widget error, shows a picture), each output scrolled into view
+    first (JupyterLab skips rendering cells out of view)."""
+    seen = []
+    for i in cells:
+        page.box(output_js(path, i))
+        seen.append((page.js(error_js(path, i)), page.js(f"!!{picture_js(path, i)}")))
+    return seen
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,18 +269,22 @@ def chapter(lab, page):
     return cells
 
 
-def test_chapter_runs_and_a_slider_redraws_the_explorer(page, chapter):
-    text = page.js(f"{panel_js(CHAPTER)}.content.node.textContent")
-    assert not [e for e in WIDGET_ERRORS if e in text], "a widget failed to display after running the chapter"
+def test_chapter_runs_and_a_slider_redraws_the_explorer(page, chapter, failure_shot):
+    failed = [i for i, (error, _) in zip(chapter, looks(page, CHAPTER, chapter)) if error]
+    assert not failed, f"cells {failed} of {CHAPTER} show a widget error after running"
     # The first explorer: the first widget output with a slider.
     index = next((i for i in chapter if page.js(f"!!{output_js(CHAPTER, i)}.querySelector('.widget-slider')")), None)
     assert index is not None, f"no widget of {CHAPTER} has a slider"
     slider = f"{output_js(CHAPTER, index)}.querySelector('.widget-slider')"
+    # The picture of the widget itself (its output), not of another output of the cell.
+    picture = picture_js(CHAPTER, index, within=f"{slider}.closest('.jp-OutputArea-output')")
     readout = f"{slider}.querySelector('.widget-readout').textContent"
 
     before_value = page.js(readout)
-    page.wait_for(f"!!{picture_js(CHAPTER, index)}", 30, what="the explorer's picture")
-    before = page.stable_screenshot(picture_js(CHAPTER, index))
+    page.box(output_js(CHAPTER, index))
+    page.wait_for(f"!!{picture}", 30, what=f"the explorer's picture (a visible img, canvas or svg of at least "
+                                           f"{MIN_PICTURE_AREA} px² in the widget's output)")
+    before = page.stable_screenshot(picture)
     shot("explorer-before", page.stable_screenshot(output_js(CHAPTER, index)))
 
     # Drag the handle to the other end of the track, as a student would.
@@ -260,7 +297,7 @@ def test_chapter_runs_and_a_slider_redraws_the_explorer(page, chapter):
     page.drag(start, end)
 
     poll(lambda: page.js(readout) != before_value, 10, what="the slider's value to change")
-    after = poll(lambda: (png := page.stable_screenshot(picture_js(CHAPTER, index))) != before and png,
+    after = poll(lambda: (png := page.stable_screenshot(picture)) != before and png,
                  30, 0.2, what=f"the explorer's picture to change after the slider moved "
                                f"({before_value} -> {page.js(readout)})")
     shot("explorer-after", page.stable_screenshot(output_js(CHAPTER, index)))
@@ -268,7 +305,7 @@ def test_chapter_runs_and_a_slider_redraws_the_explorer(page, chapter):
     assert changed > 0.001, f"slider {before_value} -> {page.js(readout)}: only {changed:.3%} of the picture changed"
 
 
-def test_chapter_citations_are_rendered(page, chapter):
+def test_chapter_citations_are_rendered(page, chapter, failure_shot):
     sources = page.js(f"{panel_js(CHAPTER)}.content.widgets.map(c => c.model.type === 'markdown' ? "
                       f"c.model.sharedModel.getSource() : '')")
     keys = [k.strip() for s in sources for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", s) for k in group.split(",")]
@@ -281,7 +318,7 @@ def test_chapter_citations_are_rendered(page, chapter):
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason="needs the widgets branch's fallback")
-def test_reopened_chapter_shows_a_picture_not_an_error(page, lab, chapter):
+def test_reopened_chapter_shows_a_picture_not_an_error(page, lab, chapter, failure_shot):
     """Saved after running, kernel shut down, JupyterLab reloaded: the explorer's output must still
     show a picture (the static player or an image), never an error."""
     page.js(f"{panel_js(CHAPTER)}.context.save()", await_promise=True)
@@ -293,27 +330,18 @@ def test_reopened_chapter_shows_a_picture_not_an_error(page, lab, chapter):
 
     open_notebook(page, lab, CHAPTER)
 
-    def looks():
-        """Per widget output: (shows a widget error, shows a picture). innerText: only what is rendered."""
-        looks = []
-        for i in chapter:
-            page.box(output_js(CHAPTER, i))  # scrolled into view, so that it is rendered
-            text = page.js(f"{output_js(CHAPTER, i)}.innerText")
-            looks.append((any(e in text for e in WIDGET_ERRORS), page.js(f"!!{picture_js(CHAPTER, i)}")))
-        return looks
-
     # Settled: every widget output shows its error or a picture, the kernel (which the widget manager
     # asks for the models) is idle, and nothing has changed for SETTLE seconds.
     seen = {"looks": None, "since": time.monotonic()}
 
     def settled():
-        now = looks()
+        now = looks(page, CHAPTER, chapter)
         if now != seen["looks"]:
             seen.update(looks=now, since=time.monotonic())
         return (all(error or picture for error, picture in now) and state(page, CHAPTER)["kernel"] == "idle"
                 and time.monotonic() - seen["since"] >= SETTLE)
     poll(settled, 90, 0.25, what="the reopened chapter's widget outputs to render")
-    for n, (i, (error, picture)) in enumerate(zip(chapter, looks())):
+    for n, (i, (error, picture)) in enumerate(zip(chapter, seen["looks"])):
         shot(f"reopened-{n}", page.stable_screenshot(output_js(CHAPTER, i)))
         assert not error, f"cell {i} of the reopened {CHAPTER} shows a widget error where the explorer was"
         assert picture, f"cell {i} of the reopened {CHAPTER} shows no picture where the explorer was"
@@ -323,7 +351,7 @@ def test_reopened_chapter_shows_a_picture_not_an_error(page, lab, chapter):
 # MyST markdown rendered by jupyterlab-myst
 # ---------------------------------------------------------------------------------------------
 
-def test_myst_markup_is_rendered(page, lab):
+def test_myst_markup_is_rendered(page, lab, failure_shot):
     open_notebook(page, lab, MYST)
     cells = {name: f"{panel_js(MYST)}.content.widgets[{i}].node" for i, name in enumerate(MYST_CELLS)}
     rendered = {name: f"{node}.querySelector('.myst')" for name, node in cells.items()}
