@@ -315,9 +315,15 @@ def test_chapter_citations_are_rendered(page, chapter, failure_shot):
                        f".map(e => e.textContent).join('\\n')")
     assert "{cite" not in rendered, "raw {cite} roles shown: jupyterlab-myst did not render the markdown"
     assert all(k in rendered for k in keys), f"citation keys {keys} not all rendered"
+    first = next(i for i, source in enumerate(sources) if "{cite" in source)
+    shot("chapter-cite", page.stable_screenshot(f"{panel_js(CHAPTER)}.content.widgets[{first}].node"))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="needs the widgets branch's fallback")
+class WidgetErrorShown(AssertionError):
+    """The one failure expected until the kernel-free fallback is merged (any other fails the test)."""
+
+
+@pytest.mark.xfail(strict=True, raises=WidgetErrorShown, reason="needs the widgets branch's fallback")
 def test_reopened_chapter_shows_a_picture_not_an_error(page, lab, chapter, failure_shot):
     """Saved after running, kernel shut down, JupyterLab reloaded: the explorer's output must still
     show a picture (the static player or an image), never an error."""
@@ -343,7 +349,8 @@ def test_reopened_chapter_shows_a_picture_not_an_error(page, lab, chapter, failu
     poll(settled, 90, 0.25, what="the reopened chapter's widget outputs to render")
     for n, (i, (error, picture)) in enumerate(zip(chapter, seen["looks"])):
         shot(f"reopened-{n}", page.stable_screenshot(output_js(CHAPTER, i)))
-        assert not error, f"cell {i} of the reopened {CHAPTER} shows a widget error where the explorer was"
+        if error:
+            raise WidgetErrorShown(f"cell {i} of the reopened {CHAPTER} shows a widget error where the explorer was")
         assert picture, f"cell {i} of the reopened {CHAPTER} shows no picture where the explorer was"
 
 
