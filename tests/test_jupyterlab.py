@@ -79,7 +79,9 @@ class Lab:
         notification = root / ".settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
         notification.parent.mkdir(parents=True)
         notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-        env = dict(os.environ, OPTBOOK_QUICK="1", JUPYTER_RUNTIME_DIR=str(root / ".runtime"))
+        # The user's own Jupyter configuration (a password, say) must not apply; the installation's does.
+        env = dict(os.environ, OPTBOOK_QUICK="1", JUPYTER_CONFIG_DIR=str(root / ".config"),
+                   JUPYTER_RUNTIME_DIR=str(root / ".runtime"))
         self.log = (root / ".server.log").open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
