@@ -323,11 +323,6 @@ def test_chapter_citations_are_rendered(page, chapter, failure_shot):
     shot("chapter-cite", page.stable_screenshot(f"{panel_js(CHAPTER)}.content.widgets[{first}].node"))
 
 
-class WidgetErrorShown(AssertionError):
-    """The one failure expected until the kernel-free fallback is merged (any other fails the test)."""
-
-
-@pytest.mark.xfail(strict=True, raises=WidgetErrorShown, reason="needs the widgets branch's fallback")
 def test_reopened_chapter_shows_a_picture_not_an_error(page, lab, chapter, failure_shot):
     """Saved after running, kernel shut down, JupyterLab reloaded: no widget output shows an error, and
     each explorer's output still shows a picture (the static player or an image)."""
@@ -355,7 +350,7 @@ def test_reopened_chapter_shows_a_picture_not_an_error(page, lab, chapter, failu
     for i, (error, picture) in zip(chapter["widgets"], seen["looks"]):
         shot(f"reopened-cell{i}", page.stable_screenshot(output_js(CHAPTER, i)))
         if error:
-            raise WidgetErrorShown(f"cell {i} of the reopened {CHAPTER} shows a widget error")
+            raise AssertionError(f"cell {i} of the reopened {CHAPTER} shows a widget error")
         if i in chapter["explorers"]:
             assert picture, f"cell {i} of the reopened {CHAPTER} shows no picture where the explorer was"
 

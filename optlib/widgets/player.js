@@ -213,7 +213,8 @@
       var live = false;
       area.querySelectorAll(".jp-OutputArea-child").forEach(function (child) {
         if (child === mine) return;
-        if (child.querySelector(".optlib-live")) { live = true; return; }
+        // the live widget replaced "Loading widget...", which we hid: show its output again
+        if (child.querySelector(".optlib-live")) { live = true; if (child.style.display) child.style.display = ""; return; }
         var text = (child.textContent || "").trim();
         if (/^(Loading widget\.\.\.|Error displaying widget.*)$/.test(text)) child.style.display = "none";
       });
