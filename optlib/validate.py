@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FLAGS", "real", "integer", "flag", "betas", "hyperparameters"]
+__all__ = ["FLAGS", "plain", "number", "real", "integer", "flag", "betas", "hyperparameters"]
 
 # Hyperparameters that are switches: True/False only (``maximize="False"`` must not maximize).
 FLAGS = frozenset({"nesterov", "maximize", "amsgrad", "centered", "decoupled_weight_decay", "amsbound"})
@@ -31,13 +31,14 @@ def _describe(value: Any) -> str:
     return f"{value!r} of type {type(value).__name__}"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A numpy scalar as the Python number it holds; anything else unchanged."""
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _real_type(value: Any, name: str, owner: str | None) -> float | int:
-    value = _plain(value)
+def number(value: Any, name: str, owner: str | None = None) -> float | int:
+    """`value` as a Python int or float, after checking its type only (a real number, not a bool)."""
+    value = plain(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{_where(owner)}{name} must be a real number, got {_describe(value)}")
     return value
@@ -48,7 +49,7 @@ def real(value: Any, name: str, owner: str | None = None, *, low: float | None =
          finite: bool = True) -> float | int:
     """`value` as a Python int or float, after checking that it is a real number (not a bool), finite
     (unless ``finite=False``: then only NaN is refused) and within [low, high] (open ends on request)."""
-    value = _real_type(value, name, owner)
+    value = number(value, name, owner)
     if math.isnan(value) or (finite and math.isinf(value)):
         raise ValueError(f"{_where(owner)}{name} must be {'finite' if finite else 'a number'}, got {value}")
     if low is not None and (value <= low if low_open else value < low):
@@ -60,7 +61,7 @@ def real(value: Any, name: str, owner: str | None = None, *, low: float | None =
 
 def integer(value: Any, name: str, owner: str | None = None, *, low: int | None = None) -> int:
     """`value` as a Python int, after checking that it is an integer (Python or numpy, not a bool) >= low."""
-    value = _plain(value)
+    value = plain(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{_where(owner)}{name} must be an integer, got {_describe(value)}")
     if low is not None and value < low:
@@ -81,7 +82,7 @@ def betas(value: Any, owner: str | None = None, name: str = "betas") -> tuple:
         value = value.tolist()
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise TypeError(f"{_where(owner)}{name} must be a pair (beta1, beta2), got {_describe(value)}")
-    return tuple(_real_type(b, f"{name}[{i}]", owner) for i, b in enumerate(value))
+    return tuple(number(b, f"{name}[{i}]", owner) for i, b in enumerate(value))
 
 
 def _typed(name: str, value: Any, owner: str | None) -> Any:
@@ -91,7 +92,7 @@ def _typed(name: str, value: Any, owner: str | None) -> Any:
         return betas(value, owner)
     if name == "base_lr" and value is None:  # AdaBound's "the lr at construction", filled in later
         return None
-    return _real_type(value, name, owner)  # NaN and inf: after the rule's own checks, below
+    return number(value, name, owner)  # NaN and inf: after the rule's own checks, below
 
 
 def hyperparameters(owner: str, rule: Any, hyper: Mapping[str, Any]) -> dict[str, Any]:
