@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import checks, validate
+from . import validate
 
 __all__ = ["step_decay", "exponential_decay", "inverse_time_decay", "inverse_sqrt_decay", "linear_warmup",
            "cosine", "cosine_warm_restarts", "cyclic_triangular", "one_cycle", "one_cycle_momentum",
@@ -49,7 +49,8 @@ def _check_step(step, owner):
 
 def _check_lr(value, name, owner):
     value = validate.number(value, name, owner)
-    checks.lr(value)  # torch's message for a negative or NaN lr
+    if not value >= 0:  # torch's message for a negative or NaN lr, and the argument's name
+        raise ValueError(f"Invalid learning rate: {value} ({owner}'s {name})")
     return validate.real(value, name, owner)
 
 
@@ -139,10 +140,11 @@ def linear_warmup(step: float, lr0: float, start_factor: float = 1.0 / 3, end_fa
     step, lr0 = _check_step(step, "linear_warmup"), _check_lr(lr0, "lr0", "linear_warmup")
     start_factor = validate.number(start_factor, "start_factor", "linear_warmup")
     end_factor = validate.number(end_factor, "end_factor", "linear_warmup")
-    if not 0 < start_factor <= 1.0:  # torch's test, written so that NaN fails it too or start_factor <= 0:
-        raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
+    if not 0 < start_factor <= 1.0:  # torch's test, written so that NaN fails it too
+        raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1. "
+                         f"Got start_factor={start_factor}.")
     if not 0 <= end_factor <= 1.0:
-        raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+        raise ValueError(f"Ending multiplicative factor expected to be between 0 and 1. Got end_factor={end_factor}.")
     # torch accepts total_iters = 0 and then keeps start_factor forever; a warm-up needs T >= 1.
     total_iters = _check_positive_int(total_iters, "total_iters")
     return lr0 * (start_factor + (end_factor - start_factor) * min(step, total_iters) / total_iters)
@@ -226,7 +228,12 @@ def cyclic_triangular(step: float, base_lr: float, max_lr: float, step_size_up: 
     cycle = math.floor(1 + step / total)
     x = 1.0 + step / total - cycle
     scale = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
-    phi = {"triangular": 1.0, "triangular2": 1 / (2.0 ** (cycle - 1)), "exp_range": gamma ** step}[mode]
+    if mode == "triangular":
+        phi = 1.0
+    elif mode == "triangular2":  # torch's 1 / 2^(c-1), exactly, but 0.0 instead of OverflowError after 1024 cycles
+        phi = 2.0 ** -(cycle - 1)
+    else:
+        phi = gamma ** step
     return base_lr + (max_lr - base_lr) * scale * phi
 
 
