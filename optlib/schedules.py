@@ -22,6 +22,8 @@ To use a schedule as the learning rate of a numpy optimizer, bind its other argu
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
 from collections.abc import Callable
@@ -38,36 +40,26 @@ __all__ = ["step_decay", "exponential_decay", "inverse_time_decay", "inverse_sqr
 
 
 # -- validation ---------------------------------------------------------------------------------
-def _check_step(step, owner):
+# Each check takes (value, name, owner), returns the value as a Python number (numpy scalars too) or
+# raises, naming owner, argument and value. Where torch makes the same check, the message is torch's.
+
+def _step(step, name, owner):
     """A finite real number >= 0: an infinite step has no learning rate (and used to hang SGDR)."""
-    step = validate.number(step, "step", owner)
+    step = validate.number(step, name, owner)
     # torch's CosineAnnealingWarmRestarts.step(epoch) says "Expected non-negative epoch"; same idea here.
     if not step >= 0:
         raise ValueError(f"Expected non-negative step, but got {step}")
-    return validate.real(step, "step", owner)
+    return validate.real(step, name, owner)
 
 
-def _check_lr(value, name, owner):
+def _lr(value, name, owner):
     value = validate.number(value, name, owner)
     if not value >= 0:  # torch's message for a negative or NaN lr, and the argument's name
         raise ValueError(f"Invalid learning rate: {value} ({owner}'s {name})")
     return validate.real(value, name, owner)
 
 
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"Expected positive integer {name}, but got {value}")
-    return int(value)
-
-
-def _check_positive(value, name, owner):
-    value = validate.number(value, name, owner)
-    if not value > 0:  # `not >` also rejects NaN
-        raise ValueError(f"Expected positive {name}, but got {value}")
-    return validate.real(value, name, owner)
-
-
-def _check_factor(value, name, owner):
+def _factor(value, name, owner):
     """A multiplicative factor or rate: finite and >= 0, else the lr turns NaN, infinite or negative."""
     value = validate.number(value, name, owner)
     if not value >= 0:
@@ -75,18 +67,106 @@ def _check_factor(value, name, owner):
     return validate.real(value, name, owner)
 
 
+def _positive(value, name, owner):
+    value = validate.number(value, name, owner)
+    if not value > 0:  # `not >` also rejects NaN
+        raise ValueError(f"Expected positive {name}, but got {value}")
+    return validate.real(value, name, owner)
+
+
+def _positive_int(value, name, owner):
+    value = validate.plain(value)  # np.int64(5) is an integer too
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"Expected positive integer {name}, but got {value}")
+    return int(value)
+
+
+def _int_at_least_1(value, name, owner):  # SGDR's T_mult, torch's message
+    value = validate.plain(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"Expected integer {name} >= 1, but got {value}")
+    return int(value)
+
+
+def _float_or_int_factor(value, name, owner):  # SGDR's eta_min: torch's type message first
+    if not isinstance(validate.plain(value), (float, int)):
+        raise ValueError(f"Expected float or int {name}, but got {value} of type {type(value)}")
+    return _factor(value, name, owner)
+
+
+def _start_factor(value, name, owner):
+    value = validate.number(value, name, owner)
+    if not 0 < value <= 1.0:  # torch's test, written so that NaN fails it too
+        raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1. "
+                         f"Got {name}={value}.")
+    return value
+
+
+def _end_factor(value, name, owner):
+    value = validate.number(value, name, owner)
+    if not 0 <= value <= 1.0:
+        raise ValueError(f"Ending multiplicative factor expected to be between 0 and 1. Got {name}={value}.")
+    return value
+
+
+def _pct_start(value, name, owner):
+    if not isinstance(value, float) or not 0 <= value <= 1:  # torch wants a float; NaN fails too
+        raise ValueError(f"Expected float between 0 and 1 pct_start, but got {value}")
+    return float(value)
+
+
+def _momentum(value, name, owner):
+    return validate.real(value, name, owner, low=0.0, high=1.0)
+
+
+def _one_of(choices, message):
+    """One of the strings `choices`; else ValueError(message.format(value=...)), torch's wording."""
+    def check(value, name, owner):
+        if not isinstance(value, str) or value not in choices:
+            raise ValueError(message.format(value=value))
+        return value
+    return check
+
+
+_CYCLIC_MODE = _one_of(("triangular", "triangular2", "exp_range"), "mode is invalid and scale_fn is None: "
+                       "mode={value!r}, expected one of ('triangular', 'triangular2', 'exp_range')")
+_ANNEAL = _one_of(("cos", "linear"), "anneal_strategy must be one of 'cos' or 'linear', instead got {value}")
+
+
+def _or_none(check):
+    def check_or_none(value, name, owner):
+        return None if value is None else check(value, name, owner)
+    return check_or_none
+
+
+def _checked(**checks):
+    """Decorator: check these arguments (name=check) before the schedule runs, so that its body is
+    only the math. Each check may convert (numpy scalars become Python numbers)."""
+    def decorate(fn):
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def schedule(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, check in checks.items():
+                bound.arguments[name] = check(bound.arguments[name], name, fn.__name__)
+            return fn(*bound.args, **bound.kwargs)
+        return schedule
+    return decorate
+
+
 # -- decays from chapter 2 ----------------------------------------------------------------------
+@_checked(step=_step, lr0=_lr, step_size=_positive_int, gamma=_factor)
 def step_decay(step: float, lr0: float, step_size: int, gamma: float = 0.1) -> float:
     r"""Step decay, torch's ``StepLR``: multiply the lr by ``gamma`` every ``step_size`` steps.
 
     .. math:: \eta_e = \eta_0 \, \gamma^{\lfloor e / \text{step\_size} \rfloor}
     """
-    step, lr0 = _check_step(step, "step_decay"), _check_lr(lr0, "lr0", "step_decay")
-    step_size = _check_positive_int(step_size, "step_size")
-    gamma = _check_factor(gamma, "gamma", "step_decay")
     return lr0 * gamma ** (step // step_size)
 
 
+@_checked(step=_step, lr0=_lr, rate=_factor, decay_steps=_positive, staircase=validate.flag)
 def exponential_decay(step: float, lr0: float, rate: float, decay_steps: float = 1,
                       staircase: bool = False) -> float:
     r"""Exponential decay, the lecture's ``lr0 * rate^(step / decay_steps)``.
@@ -98,24 +178,20 @@ def exponential_decay(step: float, lr0: float, rate: float, decay_steps: float =
     ``StepLR(step_size=d, gamma=rate)``. A larger ``d`` spreads the same decay over ``d`` times as
     many steps: with lr0 = 0.2, rate = 0.9 and d = 5 the lr at step 10 is 0.2 * 0.9**2 = 0.162.
     """
-    step, lr0 = _check_step(step, "exponential_decay"), _check_lr(lr0, "lr0", "exponential_decay")
-    rate = _check_factor(rate, "rate", "exponential_decay")
-    decay_steps = _check_positive(decay_steps, "decay_steps", "exponential_decay")
-    staircase = validate.flag(staircase, "staircase", "exponential_decay")
     exponent = step // decay_steps if staircase else step / decay_steps
     return lr0 * rate ** exponent
 
 
+@_checked(step=_step, lr0=_lr, decay_rate=_factor)
 def inverse_time_decay(step: float, lr0: float, decay_rate: float) -> float:
     r"""Inverse-time decay, torch's ``LambdaLR(lambda e: 1 / (1 + decay_rate * e))``.
 
     .. math:: \eta_e = \frac{\eta_0}{1 + \text{decay\_rate} \cdot e}
     """
-    step, lr0 = _check_step(step, "inverse_time_decay"), _check_lr(lr0, "lr0", "inverse_time_decay")
-    decay_rate = _check_factor(decay_rate, "decay_rate", "inverse_time_decay")
     return lr0 / (1 + decay_rate * step)
 
 
+@_checked(step=_step, lr0=_lr, k=_factor)
 def inverse_sqrt_decay(step: float, lr0: float, k: float = 1.0) -> float:
     r"""The lecture's ``k / sqrt(epoch) * lr0``, counting epochs from 1 so that step 0 is defined.
 
@@ -124,12 +200,12 @@ def inverse_sqrt_decay(step: float, lr0: float, k: float = 1.0) -> float:
     (the lecture's epoch is ``e + 1``: the first update uses ``k * lr0``). torch:
     ``LambdaLR(lambda e: k / math.sqrt(e + 1))``.
     """
-    step, lr0 = _check_step(step, "inverse_sqrt_decay"), _check_lr(lr0, "lr0", "inverse_sqrt_decay")
-    k = _check_factor(k, "k", "inverse_sqrt_decay")
     return k / math.sqrt(step + 1) * lr0
 
 
 # -- warm-up (chapter 8) ------------------------------------------------------------------------
+# torch accepts total_iters = 0 and then keeps start_factor forever; a warm-up needs T >= 1.
+@_checked(step=_step, lr0=_lr, start_factor=_start_factor, end_factor=_end_factor, total_iters=_positive_int)
 def linear_warmup(step: float, lr0: float, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                   total_iters: int = 5) -> float:
     r"""Linear warm-up, torch's ``LinearLR``: the factor goes linearly from ``start_factor`` to
@@ -137,16 +213,6 @@ def linear_warmup(step: float, lr0: float, start_factor: float = 1.0 / 3, end_fa
 
     .. math:: \eta_e = \eta_0 \left(s + (f - s) \frac{\min(e, T)}{T}\right)
     """
-    step, lr0 = _check_step(step, "linear_warmup"), _check_lr(lr0, "lr0", "linear_warmup")
-    start_factor = validate.number(start_factor, "start_factor", "linear_warmup")
-    end_factor = validate.number(end_factor, "end_factor", "linear_warmup")
-    if not 0 < start_factor <= 1.0:  # torch's test, written so that NaN fails it too
-        raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1. "
-                         f"Got start_factor={start_factor}.")
-    if not 0 <= end_factor <= 1.0:
-        raise ValueError(f"Ending multiplicative factor expected to be between 0 and 1. Got end_factor={end_factor}.")
-    # torch accepts total_iters = 0 and then keeps start_factor forever; a warm-up needs T >= 1.
-    total_iters = _check_positive_int(total_iters, "total_iters")
     return lr0 * (start_factor + (end_factor - start_factor) * min(step, total_iters) / total_iters)
 
 
@@ -156,6 +222,7 @@ def _cosine_between(lr0, eta_min, t, period):
     return eta_min + (lr0 - eta_min) * (1 + math.cos(math.pi * t / period)) / 2
 
 
+@_checked(step=_step, lr0=_lr, T_max=_positive, eta_min=_factor)
 def cosine(step: float, lr0: float, T_max: float, eta_min: float = 0.0) -> float:
     r"""Cosine annealing, torch's ``CosineAnnealingLR`` (no restarts).
 
@@ -163,12 +230,10 @@ def cosine(step: float, lr0: float, T_max: float, eta_min: float = 0.0) -> float
 
     Past ``T_max`` it climbs back up (it is periodic with period ``2 T_max``), exactly like torch.
     """
-    step, lr0 = _check_step(step, "cosine"), _check_lr(lr0, "lr0", "cosine")
-    T_max = _check_positive(T_max, "T_max", "cosine")
-    eta_min = _check_factor(eta_min, "eta_min", "cosine")
     return _cosine_between(lr0, eta_min, step, T_max)
 
 
+@_checked(step=_step, lr0=_lr, T_0=_positive_int, T_mult=_int_at_least_1, eta_min=_float_or_int_factor)
 def cosine_warm_restarts(step: float, lr0: float, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> float:
     r"""SGDR, torch's ``CosineAnnealingWarmRestarts``: cosine annealing that restarts at ``lr0``.
 
@@ -177,15 +242,6 @@ def cosine_warm_restarts(step: float, lr0: float, T_0: int, T_mult: int = 1, eta
     The i-th period lasts ``T_i = T_0 T_mult^i`` steps and ``T_cur`` counts the steps since the
     last restart.
     """
-    step, lr0 = _check_step(step, "cosine_warm_restarts"), _check_lr(lr0, "lr0", "cosine_warm_restarts")
-    T_0, T_mult = validate.plain(T_0), validate.plain(T_mult)  # np.int64(5) is an integer too
-    if isinstance(T_0, bool) or not isinstance(T_0, numbers.Integral) or T_0 <= 0:
-        raise ValueError(f"Expected positive integer T_0, but got {T_0}")
-    if isinstance(T_mult, bool) or not isinstance(T_mult, numbers.Integral) or T_mult < 1:
-        raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
-    if not isinstance(validate.plain(eta_min), (float, int)):
-        raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}")
-    eta_min = _check_factor(eta_min, "eta_min", "cosine_warm_restarts")
     if T_mult == 1:  # equal periods: one division, however large the step (torch: epoch % T_0)
         return _cosine_between(lr0, eta_min, step % T_0, T_0)
     # Walk over the finished periods (at most log(step) / log(T_mult) of them); integer arithmetic,
@@ -196,9 +252,8 @@ def cosine_warm_restarts(step: float, lr0: float, T_0: int, T_mult: int = 1, eta
     return _cosine_between(lr0, eta_min, t_cur, t_i)
 
 
-_CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
-
-
+@_checked(step=_step, base_lr=_lr, max_lr=_lr, step_size_up=_positive, step_size_down=_or_none(_factor),
+          mode=_CYCLIC_MODE, gamma=_factor)  # optlib has no custom scale_fn: the mode must be one of the three
 def cyclic_triangular(step: float, base_lr: float, max_lr: float, step_size_up: float = 2000,
                       step_size_down: float | None = None, mode: str = "triangular", gamma: float = 1.0) -> float:
     r"""Cyclical learning rates (Smith 2017), torch's ``CyclicLR`` learning rate.
@@ -213,16 +268,8 @@ def cyclic_triangular(step: float, base_lr: float, max_lr: float, step_size_up: 
     with φ = 1 (``triangular``), 1 / 2^(c-1) (``triangular2``: the height halves every cycle) or
     γ^e (``exp_range``). torch also cycles the momentum the other way; that does not change the lr.
     """
-    owner = "cyclic_triangular"
-    step, base_lr, max_lr = _check_step(step, owner), _check_lr(base_lr, "base_lr", owner), _check_lr(max_lr, "max_lr", owner)
-    if not isinstance(mode, str) or mode not in _CYCLIC_MODES:
-        # torch's message; optlib has no custom scale_fn, so the mode must be one of the three.
-        raise ValueError(f"mode is invalid and scale_fn is None: mode={mode!r}, expected one of {_CYCLIC_MODES}")
-    step_size_up = _check_positive(step_size_up, "step_size_up", owner)
     if step_size_down is None:
         step_size_down = step_size_up
-    step_size_down = _check_factor(step_size_down, "step_size_down", owner)
-    gamma = _check_factor(gamma, "gamma", owner)
     total = float(step_size_up) + float(step_size_down)
     ratio = step_size_up / total
     cycle = math.floor(1 + step / total)
@@ -244,15 +291,8 @@ def _one_cycle_ends(total_steps, pct_start, three_phase):
     return [float(pct_start * total_steps) - 1, total_steps - 1]
 
 
-def _one_cycle(step, total_steps, pct_start, anneal_strategy, three_phase, levels, owner):
+def _one_cycle(step, total_steps, pct_start, anneal_strategy, three_phase, levels):
     """Anneal through the phases; ``levels[i] = (start, end)`` value of phase i."""
-    step = _check_step(step, owner)
-    total_steps = _check_positive_int(total_steps, "total_steps")
-    three_phase = validate.flag(three_phase, "three_phase", owner)
-    if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:  # torch wants a float; NaN fails too
-        raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
-    if not isinstance(anneal_strategy, str) or anneal_strategy not in ("cos", "linear"):
-        raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
     if step > total_steps:
         raise ValueError(f"Tried to step {step} times. The specified number of total steps is {total_steps}")
     ends = _one_cycle_ends(total_steps, pct_start, three_phase)
@@ -266,6 +306,8 @@ def _one_cycle(step, total_steps, pct_start, anneal_strategy, three_phase, level
         start_step = end_step
 
 
+@_checked(step=_step, total_steps=_positive_int, pct_start=_pct_start, anneal_strategy=_ANNEAL,
+          three_phase=validate.flag, max_lr=_lr, div_factor=_positive, final_div_factor=_positive)
 def one_cycle(step: float, max_lr: float, total_steps: int, pct_start: float = 0.3, anneal_strategy: str = "cos",
               div_factor: float = 25.0, final_div_factor: float = 1e4, three_phase: bool = False) -> float:
     r"""The one-cycle policy, torch's ``OneCycleLR`` learning rate.
@@ -278,16 +320,15 @@ def one_cycle(step: float, max_lr: float, total_steps: int, pct_start: float = 0
     .. math:: \text{cos: } \eta = \eta_{end} + \frac{\eta_{start} - \eta_{end}}{2}(1 + \cos \pi p)
               \qquad \text{linear: } \eta = \eta_{start} + (\eta_{end} - \eta_{start}) \, p
     """
-    max_lr = _check_lr(max_lr, "max_lr", "one_cycle")
-    div_factor = _check_positive(div_factor, "div_factor", "one_cycle")
-    final_div_factor = _check_positive(final_div_factor, "final_div_factor", "one_cycle")
     initial = max_lr / div_factor
     low = initial / final_div_factor
     levels = [(initial, max_lr), (max_lr, initial), (initial, low)] if three_phase else [(initial, max_lr),
                                                                                           (max_lr, low)]
-    return _one_cycle(step, total_steps, pct_start, anneal_strategy, three_phase, levels, "one_cycle")
+    return _one_cycle(step, total_steps, pct_start, anneal_strategy, three_phase, levels)
 
 
+@_checked(step=_step, total_steps=_positive_int, pct_start=_pct_start, anneal_strategy=_ANNEAL,
+          three_phase=validate.flag, base_momentum=_momentum, max_momentum=_momentum)
 def one_cycle_momentum(step: float, total_steps: int, pct_start: float = 0.3, anneal_strategy: str = "cos",
                        base_momentum: float = 0.85, max_momentum: float = 0.95, three_phase: bool = False) -> float:
     r"""The momentum (or Adam's beta1) that torch's ``OneCycleLR`` sets alongside :func:`one_cycle`.
@@ -295,10 +336,9 @@ def one_cycle_momentum(step: float, total_steps: int, pct_start: float = 0.3, an
     It mirrors the lr: ``max_momentum`` while the lr is low, ``base_momentum`` at the lr peak, with the
     same phases and annealing (held at ``max_momentum`` in the third phase of ``three_phase``).
     """
-    lo = validate.real(base_momentum, "base_momentum", "one_cycle_momentum", low=0.0, high=1.0)
-    hi = validate.real(max_momentum, "max_momentum", "one_cycle_momentum", low=0.0, high=1.0)
+    lo, hi = base_momentum, max_momentum
     levels = [(hi, lo), (lo, hi), (hi, hi)] if three_phase else [(hi, lo), (lo, hi)]
-    return _one_cycle(step, total_steps, pct_start, anneal_strategy, three_phase, levels, "one_cycle_momentum")
+    return _one_cycle(step, total_steps, pct_start, anneal_strategy, three_phase, levels)
 
 
 # -- the bridges ----------------------------------------------------------------------------------
