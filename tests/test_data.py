@@ -147,13 +147,16 @@ def test_optlib_data_is_authoritative_too(isolated, monkeypatch):
     assert data.find() == root and data.search_path() == [root]
 
 
-@pytest.mark.parametrize("call, message", [
+BAD_ARGUMENTS = [
     (lambda: load_fashion_mnist(123), "root must be a path (str or os.PathLike), got 123 of type int"),
     (lambda: load_fashion_mnist(""), "root must be a path, got the empty string"),
     (lambda: load_fashion_mnist(download="no"), "load_fashion_mnist: download must be True or False, got 'no'"),
     (lambda: load_fashion_mnist(flatten=None), "load_fashion_mnist: flatten must be True or False, got None"),
     (lambda: data.download(progress="False"), "download: progress must be True or False, got 'False'"),
-], ids=str)
+]
+
+
+@pytest.mark.parametrize("call, message", BAD_ARGUMENTS, ids=[m for _, m in BAD_ARGUMENTS])  # no addresses in ids
 def test_bad_arguments_are_type_errors(call, message):
     with pytest.raises(TypeError, match="^" + re.escape(message)):
         call()
