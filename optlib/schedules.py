@@ -27,16 +27,18 @@ import inspect
 import math
 import numbers
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from . import validate
 
+if TYPE_CHECKING:  # for the annotations only: torch is imported on first use (see FunctionLR)
+    import torch
+
 __all__ = ["step_decay", "exponential_decay", "inverse_time_decay", "inverse_sqrt_decay", "linear_warmup",
            "cosine", "cosine_warm_restarts", "cyclic_triangular", "one_cycle", "one_cycle_momentum",
-           "FunctionLR", "as_scheduler", "lr_sequence"]
+           "FunctionLR", "as_scheduler", "lr_sequence"]  # noqa: F822 (FunctionLR: module __getattr__)
 
 
 # -- validation ---------------------------------------------------------------------------------
@@ -342,29 +344,46 @@ def one_cycle_momentum(step: float, total_steps: int, pct_start: float = 0.3, an
 
 
 # -- the bridges ----------------------------------------------------------------------------------
-class FunctionLR(torch.optim.lr_scheduler.LRScheduler):
-    """A torch scheduler driven by a schedule function: after ``e`` calls of ``step()``, each group's
-    lr is ``fn(e, group["initial_lr"], **kwargs)``.
+# torch is imported on first use, so that the schedule functions work with numpy alone (optlib's
+# core install); FunctionLR is built the first time it is asked for.
+@functools.cache
+def _function_lr_class():
+    import torch
 
-    Being an ``LRScheduler`` subclass, it works wherever torch expects a scheduler (``step()``,
-    ``get_last_lr()``, ``state_dict()``). It sets the lr only; torch's ``CyclicLR`` and ``OneCycleLR``
-    also cycle the momentum (see :func:`one_cycle_momentum`).
-    """
+    class FunctionLR(torch.optim.lr_scheduler.LRScheduler):
+        """A torch scheduler driven by a schedule function: after ``e`` calls of ``step()``, each group's
+        lr is ``fn(e, group["initial_lr"], **kwargs)``.
 
-    def __init__(self, optimizer: torch.optim.Optimizer, fn: Callable[..., float], last_epoch: int = -1,
-                 **kwargs: Any) -> None:
-        if not callable(fn):
-            raise TypeError(f"FunctionLR: fn must be a schedule function, got {fn!r} of type {type(fn).__name__}")
-        self.fn, self.kwargs = fn, kwargs  # set before super().__init__, whose first step() calls get_lr
-        super().__init__(optimizer, last_epoch)
+        Being an ``LRScheduler`` subclass, it works wherever torch expects a scheduler (``step()``,
+        ``get_last_lr()``, ``state_dict()``). It sets the lr only; torch's ``CyclicLR`` and ``OneCycleLR``
+        also cycle the momentum (see :func:`one_cycle_momentum`).
+        """
 
-    def get_lr(self) -> list[float]:
-        return [self.fn(self.last_epoch, base_lr, **self.kwargs) for base_lr in self.base_lrs]
+        def __init__(self, optimizer: torch.optim.Optimizer, fn: Callable[..., float], last_epoch: int = -1,
+                     **kwargs: Any) -> None:
+            if not callable(fn):
+                raise TypeError(f"FunctionLR: fn must be a schedule function, got {fn!r} of type "
+                                f"{type(fn).__name__}")
+            self.fn, self.kwargs = fn, kwargs  # set before super().__init__, whose first step() calls get_lr
+            super().__init__(optimizer, last_epoch)
 
-    def state_dict(self) -> dict[str, Any]:
-        """torch's state without the function: plain data, loadable with ``torch.load(weights_only=True)``.
-        (``load_state_dict`` keeps this scheduler's own function.)"""
-        return {k: v for k, v in super().state_dict().items() if k != "fn"}
+        def get_lr(self) -> list[float]:
+            return [self.fn(self.last_epoch, base_lr, **self.kwargs) for base_lr in self.base_lrs]
+
+        def state_dict(self) -> dict[str, Any]:
+            """torch's state without the function: plain data, loadable with ``torch.load(weights_only=True)``
+            (``load_state_dict`` keeps this scheduler's own function)."""
+            return {k: v for k, v in super().state_dict().items() if k != "fn"}
+
+    # Its public name, as if defined at module level: the training cache keys name the class by it.
+    FunctionLR.__qualname__ = "FunctionLR"
+    return FunctionLR
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FunctionLR":
+        return _function_lr_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def as_scheduler(optimizer: torch.optim.Optimizer, fn: Callable[..., float], **kwargs: Any) -> FunctionLR:
@@ -374,7 +393,7 @@ def as_scheduler(optimizer: torch.optim.Optimizer, fn: Callable[..., float], **k
     group's lr at construction is ``lr0`` (the second argument of ``fn``: ``base_lr`` for
     :func:`cyclic_triangular`, ``max_lr`` for :func:`one_cycle`).
     """
-    return FunctionLR(optimizer, fn, **kwargs)
+    return _function_lr_class()(optimizer, fn, **kwargs)
 
 
 def lr_sequence(fn: Callable[..., float], steps: int, **kwargs: Any) -> np.ndarray:
