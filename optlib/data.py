@@ -25,8 +25,8 @@ arguments are ``TypeError``. Results are kept in memory: a second call in the sa
 from __future__ import annotations
 
 import gzip
-import http.client
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.request

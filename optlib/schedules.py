@@ -299,7 +299,7 @@ def _one_cycle(step, total_steps, pct_start, anneal_strategy, three_phase, level
         raise ValueError(f"Tried to step {step} times. The specified number of total steps is {total_steps}")
     ends = _one_cycle_ends(total_steps, pct_start, three_phase)
     start_step = 0.0
-    for i, (end_step, (start, end)) in enumerate(zip(ends, levels)):
+    for i, (end_step, (start, end)) in enumerate(zip(ends, levels, strict=True)):
         if step <= end_step or i == len(ends) - 1:  # the last phase also takes step == total_steps
             pct = (step - start_step) / (end_step - start_step)
             if anneal_strategy == "cos":
@@ -386,7 +386,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def as_scheduler(optimizer: torch.optim.Optimizer, fn: Callable[..., float], **kwargs: Any) -> FunctionLR:
+def as_scheduler(optimizer: torch.optim.Optimizer, fn: Callable[..., float],
+                 **kwargs: Any) -> torch.optim.lr_scheduler.LRScheduler:
     """Drive ``optimizer`` (any ``torch.optim.Optimizer``) with the schedule ``fn``; see :class:`FunctionLR`.
 
     ``as_scheduler(opt, cosine, T_max=100)`` behaves like ``CosineAnnealingLR(opt, T_max=100)``; the

@@ -18,7 +18,6 @@ from optlib import data
 from optlib.data import CLASSES, FILES, DataError, load_fashion_mnist
 
 
-
 def machine_copy():
     """The machine's copy ($OPTLIB_DATA, cache, /usr/share/datasets/fashion-mnist), if any."""
     try:

@@ -12,10 +12,10 @@ import inspect
 import numpy as np
 import pytest
 import torch
+from helpers import TOL, numpy_path_on_objective, torch_path_on_objective
 
 import optlib
 from optlib import schedules
-from helpers import TOL, numpy_path_on_objective, torch_path_on_objective
 from optlib.objectives import Bumpy, Himmelblau
 
 STEPS = 60

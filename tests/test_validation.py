@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import DTYPE, initial_params, leaves
 
 import optlib
 import optlib.optim as oo
 from optlib import validate
-from helpers import DTYPE, initial_params, leaves
 
 NAN = float("nan")
 
