@@ -211,12 +211,24 @@ def run(opt: Any, objective: Objective, x0: Array, steps: int,
     `record=("v", ...)` it also returns a dict of those state entries after every step
     (arrays of shape (steps, dim), NaN after a divergence).
     """
+    if isinstance(opt, type) or not (callable(getattr(opt, "step", None)) and callable(getattr(opt, "reset", None))):
+        raise TypeError(f"run: opt must be a numpy optimizer (with step(x, grad) and reset()), got {opt!r}")
+    if not callable(getattr(objective, "grad", None)):
+        raise TypeError(f"run: objective must have a grad(x) method, got {objective!r} of type "
+                        f"{type(objective).__name__}")
     steps = validate.integer(steps, "steps", "run", low=0)
     if isinstance(record, str):  # record="v" would record "v" letter by letter
         record = (record,)
-    x = np.atleast_1d(np.array(x0, dtype=float))
+    if not all(isinstance(name, str) for name in record):
+        raise TypeError(f"run: record must be names of state entries (str), got {record!r}")
+    try:
+        x = np.atleast_1d(np.array(x0, dtype=float))
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"run: x0 must be a number or a 1-D array of numbers, got {x0!r}") from e
     if x.ndim != 1:
         raise ValueError(f"x0 must be a number or a 1-D array, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"run: x0 must be finite, got {x0!r}")
     opt.reset()
     path = np.full((steps + 1, x.size), np.nan)
     path[0] = x
@@ -227,6 +239,9 @@ def run(opt: Any, objective: Objective, x0: Array, steps: int,
             x = opt.step(x, np.atleast_1d(objective.grad(x)))
             path[i + 1] = x
             for name in record:
+                if name not in opt.state:
+                    raise ValueError(f"run: record={name!r}, but {type(opt).__name__} keeps no such state "
+                                     f"(it keeps {', '.join(map(repr, opt.state))})")
                 trace[name][i] = opt.state[name]
             if not np.all(np.isfinite(x)):
                 break

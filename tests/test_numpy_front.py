@@ -8,6 +8,7 @@ reference gets the same analytic gradient in its .grad at every step. Paths and 
 import copy
 import functools
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -286,3 +287,23 @@ def test_lookahead_takes_optimizer_like_the_torch_front():
     with pytest.raises(ValueError, match="^Lookahead: alpha must be <= 1.0, got 2$"):
         la.alpha = 2
     assert la.alpha == 0.25
+
+
+@pytest.mark.parametrize("args, error, message", [
+    ((optlib.SGD, HIMMELBLAU, X0, 3), TypeError, "run: opt must be a numpy optimizer"),
+    ((optlib.SGD(), "Himmelblau", X0, 3), TypeError, "run: objective must have a grad(x) method, got 'Himmelblau'"),
+    ((optlib.SGD(), HIMMELBLAU, X0, 3.0), TypeError, "run: steps must be an integer, got 3.0 of type float"),
+    ((optlib.SGD(), HIMMELBLAU, X0, -1), ValueError, "run: steps must be an integer >= 0, got -1"),
+    ((optlib.SGD(), HIMMELBLAU, ["a", 1.0], 3), TypeError, "run: x0 must be a number or a 1-D array of numbers"),
+    ((optlib.SGD(), HIMMELBLAU, [float("nan"), 1.0], 3), ValueError, "run: x0 must be finite, got [nan, 1.0]"),
+], ids=["opt-class", "objective", "steps-float", "steps-negative", "x0-str", "x0-nan"])
+def test_run_refuses_bad_arguments(args, error, message):
+    with pytest.raises(error, match="^" + re.escape(message)):
+        optlib.run(*args)
+
+
+def test_run_names_an_unknown_record_entry():
+    with pytest.raises(ValueError, match=r"^run: record='m', but SGD keeps no such state \(it keeps 't'\)"):
+        optlib.run(optlib.SGD(lr=0.01), HIMMELBLAU, X0, 3, record=("m",))
+    path, trace = optlib.run(optlib.Adam(lr=0.01), HIMMELBLAU, X0, 3, record="m")  # one name alone works too
+    assert list(trace) == ["m"] and trace["m"].shape == (3, 2)
