@@ -112,7 +112,10 @@ def test_compare_caches_results(small, monkeypatch, tmp_path):
     assert "SGD" in text and "±" in text and "<table>" in text._repr_html_()
     fig = first.plot()
     assert [ax.get_xlabel() for ax in fig.axes] == ["epoch", "epoch"]
-    assert fig.axes[1].get_ylabel() == "accuracy" and len(fig.axes[1].get_legend().get_texts()) == 2
+    assert [ax.get_ylabel() for ax in fig.axes] == ["cross-entropy loss", "accuracy (%)"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["SGD", "Adam"]  # one legend, off the axes
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    assert len(fig.axes[1].collections) == 2  # a band over the 2 seeds per run
 
 
 def test_compare_refuses_lambdas_when_caching(small):
