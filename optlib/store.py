@@ -112,6 +112,10 @@ def _functions_of(cls):
     for value in vars(cls).values():
         if isinstance(value, (staticmethod, classmethod)):
             value = value.__func__
+        if callable(value) and not isinstance(value, type):
+            # decorators (torch.no_grad) and torch's own step hooks, patched into the class on the first
+            # optimizer built, wrap our functions: hash what they wrap, so the key is the same before and after
+            value = inspect.unwrap(value)
         if isinstance(value, property):
             yield from (f for f in (value.fget, value.fset, value.fdel) if f)
         elif isinstance(value, types.FunctionType):
