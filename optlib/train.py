@@ -472,6 +472,8 @@ def _train_all(jobs, data, workers, progress):
         # fork where there is one, as torch's DataLoader does (workers set 1 thread before any OpenMP work):
         # it starts in milliseconds and inherits the data; spawn would re-run a script without a main guard.
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        if data is None and method == "fork":
+            default_data()  # loaded once here and inherited, instead of once per worker
         with concurrent.futures.ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context(method),
                                                     initializer=_worker_init, initargs=(data,)) as pool:
             futures = {pool.submit(_worker_train, job): i for i, job in enumerate(jobs)}

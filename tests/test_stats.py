@@ -5,7 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from optlib.stats import Difference, mean_std, paired_difference, t_quantile_975, verdict
+from optlib.stats import (
+    Difference,
+    mean_std,
+    paired_difference,
+    t_quantile_975,
+    verdict,
+)
 
 
 def test_mean_std_says_one_seed_instead_of_zero_spread():
