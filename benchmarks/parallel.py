@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from optlib import optim  # noqa: E402
-from optlib.train import compare, default_workers  # noqa: E402
+from optlib import optim
+from optlib.train import compare, default_workers
 
 RUNS = {"SGD": (optim.SGD, dict(lr=0.1)), "SGD momentum": (optim.SGD, dict(lr=0.05, momentum=0.9)),
         "Adam": (optim.Adam, dict(lr=1e-3)), "RMSprop": (optim.RMSprop, dict(lr=1e-3))}

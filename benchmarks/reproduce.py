@@ -22,8 +22,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from optlib import optim, store  # noqa: E402
-from optlib import train as tr  # noqa: E402
+from optlib import optim, store
+from optlib import train as tr
 
 RUNS = {"SGD momentum": (optim.SGD, dict(lr=0.05, momentum=0.9)), "Adam": (optim.Adam, dict(lr=1e-3))}
 VARIANTS = {"same CPU path": {},

@@ -55,10 +55,13 @@ CURVES = ("train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_time"
 REFRESH_COMMAND = ("python -m optlib.store reset-manifest && jupyter-book clean . --all && "
                    "OPTBOOK_QUICK=0 jupyter-book build . && python -m optlib.store promote && "
                    "python -m optlib.store prune")
-# Largest |difference| allowed between a stored curve and a retrained one on another CPU (see `verify`).
-# Measured: retraining on the same machine reproduces bit for bit; the tolerance covers CPU kernels
-# (AVX2 vs AVX-512) summing in another order, which shifts the last digits and grows over epochs.
-REPRODUCE_TOL = dict(train_loss=1e-3, test_loss=2e-3, train_acc=2e-3, test_acc=3e-3)
+# Largest |difference| allowed between a stored curve and one retrained on a CPU whose torch kernels use
+# another instruction set (`verify`; with the same kernels it must be exact). Measured by
+# benchmarks/reproduce.py (SGD momentum and Adam, 10 epochs, full data, retrained under AVX2 and plain
+# kernels against AVX-512): largest train_loss 2.7e-3, test_loss 1.7e-2, train_acc 1.5e-3, test_acc 1.2e-2.
+# Rounding differences grow chaotically over the epochs, to the size of the seed-to-seed spread, so
+# these are about twice the measured values: they catch a wrong run, not a subtly changed one.
+REPRODUCE_TOL = dict(train_loss=6e-3, test_loss=4e-2, train_acc=3e-3, test_acc=2.5e-2)
 
 
 class StoreMiss(RuntimeError):
@@ -327,7 +330,7 @@ def lookup(config, record=True):
 def save(config, history, record=True):
     """Keep a freshly trained run in the user cache; warn (never raise) when that is impossible."""
     key = key_of(config)
-    entry = dict(key=key, loose=loose_key_of(config), config=config, history=history)
+    entry = dict(key=key, loose=loose_key_of(config), config=config, history=history, cpu=cpu_kernels())
     try:
         write_atomically(_cache_file(key), json.dumps(entry))
     except OSError as e:
@@ -337,6 +340,12 @@ def save(config, history, record=True):
         return
     if record:
         _record_use(key)
+
+
+def cpu_kernels():
+    """The vector instruction set torch's CPU kernels use here (``AVX512``, ``AVX2``, ...): runs trained with
+    the same one reproduce bit for bit; across them, the order of sums changes and the curves drift."""
+    return torch.backends.cpu.get_cpu_capability()
 
 
 def training_forbidden():
@@ -374,7 +383,7 @@ def _write_shipped(entries, directory):
         if f.stem not in groups:
             f.unlink()
     for name, es in groups.items():
-        lines = [json.dumps({k: e[k] for k in ("key", "loose", "config", "history") if k in e},
+        lines = [json.dumps({k: e[k] for k in ("key", "loose", "config", "history", "cpu") if k in e},
                             sort_keys=True, separators=(",", ":")) for e in sorted(es, key=lambda e: e["key"])]
         write_atomically(directory / f"{name}.jsonl", "\n".join(lines) + "\n")
 
@@ -440,7 +449,7 @@ def check():
 
 def compare_histories(stored, fresh, tol=None):
     """The largest |difference| per curve between two history dicts, and the curves over `tol`."""
-    tol = tol or REPRODUCE_TOL
+    tol = REPRODUCE_TOL if tol is None else tol
     diffs = {}
     for name in tol:
         a, b = stored[name], fresh[name]
@@ -452,20 +461,24 @@ def compare_histories(stored, fresh, tol=None):
 
 
 def verify(n=3, seed=None):
-    """Retrain `n` random shipped runs (CPU, default data) and compare them with their stored histories."""
+    """Retrain `n` random shipped runs (CPU, default data) and compare them with their stored histories:
+    bit for bit when this CPU uses the kernels that trained them (:func:`cpu_kernels`), else within
+    :data:`REPRODUCE_TOL`. Returns the report lines and the number of runs that failed."""
     import random
 
     from . import train as tr
 
     entries = [e for e in shipped_entries().values()  # CPU runs on the default data can be retrained here
                if e["config"].get("device") == "cpu" and str(e["config"].get("data")).startswith("fashion-mnist:")]
-    picked = random.Random(seed).sample(entries, min(n, len(entries)))
+    picked = random.Random(seed).sample(sorted(entries, key=lambda e: e["key"]), min(n, len(entries)))
     report, failed = [], 0
     for e in picked:
         fresh = tr.retrain(e["config"])
-        diffs, over = compare_histories(e["history"], fresh)
+        exact = e.get("cpu") == cpu_kernels()
+        diffs, over = compare_histories(e["history"], fresh, dict.fromkeys(REPRODUCE_TOL, 0.0) if exact else None)
         failed += bool(over)
-        report.append(f"{e['key']}: " + ", ".join(f"{k} {v:.2e}" for k, v in diffs.items())
+        report.append(f"{e['key']} ({'same CPU kernels: exact' if exact else 'other CPU kernels: tolerance'}): "
+                      + ", ".join(f"{k} {v:.2e}" for k, v in diffs.items())
                       + (f"  OVER TOLERANCE: {over}" if over else ""))
     return report, failed
 

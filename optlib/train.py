@@ -457,6 +457,8 @@ def _worker_train(job):
 def _train_all(jobs, data, workers, progress):
     """Train `jobs` (kwargs of :func:`train`), in `workers` processes when there are several; return
     their histories in order. One thread per run either way, so the numbers do not depend on `workers`."""
+    if not jobs:
+        return []  # everything came from the store: no bar at all
     histories = [None] * len(jobs)
     bar = _bar(sum(j["epochs"] for j in jobs), f"training {len(jobs)} run(s)", "epoch", progress)
     start = time.perf_counter()
@@ -489,7 +491,7 @@ def _train_all(jobs, data, workers, progress):
             histories[i] = train(data=data, progress=False, quick=False, threads=1, **job)
             bar.update(job["epochs"])
     _close_complete(bar)
-    if progress and jobs and not _interactive():  # the static site gets one line instead of a frozen bar
+    if progress and not _interactive():  # the static site gets one line instead of a frozen bar
         print(f"trained {len(jobs)} run(s), {sum(j['epochs'] for j in jobs)} epochs, in "
               f"{time.perf_counter() - start:.0f} s ({min(workers, len(jobs)) if parallel else 1} process(es))")
     return histories

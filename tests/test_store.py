@@ -250,3 +250,9 @@ def test_verify_retrains_a_shipped_run(layers, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert store.main(["verify", "-n", "1"]) == 0
+    shipped = next((layers / "results").glob("*.jsonl"))
+    entry = json.loads(shipped.read_text())
+    entry["history"]["test_acc"][0] += 0.01  # a stored result that the code no longer produces
+    shipped.write_text(json.dumps(entry) + "\n")
+    report, failed = store.verify(1, seed=0)
+    assert failed == 1 and "OVER TOLERANCE: ['test_acc']" in report[0]
