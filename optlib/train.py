@@ -498,15 +498,15 @@ def _train_all(jobs, data, workers, progress):
 
 
 def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, scheduler_step="epoch", data=None,
-            n_train=None, n_test=None, quick=None, device=None, progress=True, cache=True, threads=1,
-            workers=None):
+            n_train=None, n_test=None, quick=None, device=None, progress=True, cache=True, workers=None):
     """Train the case-study MLP with each optimizer of `runs` and each seed; return a :class:`Comparison`.
 
     runs: ``{name: spec}``, a spec being ``(cls, kwargs)`` or ``(wrapper, kwargs, inner_spec)``, e.g.
         ``{"SGD": (torch.optim.SGD, dict(lr=0.1)), "Adam": (optlib.optim.Adam, dict(lr=1e-3))}``.
     scheduler: a spec ``(cls, kwargs)`` applied to every run (see :func:`train` for `scheduler_step`).
     workers: processes that train the missing runs (default :func:`default_workers`; 1 in quick mode,
-        where starting a process costs more than a run). threads: kept for compatibility; runs use 1.
+        where starting a process costs more than a run). Every run uses one torch thread, in a worker
+        or not, so that the numbers do not depend on `workers`.
     Other arguments as in :func:`train`; quick mode (``OPTBOOK_QUICK=1``) applies to sizes not given.
 
     With `cache`, each (run, seed) is looked up in :mod:`optlib.store` by its content (code, settings, data;
