@@ -321,8 +321,7 @@ def test_describe_and_undescribe_round_trip():
 
     spec = (optim.Lookahead, dict(k=5, alpha=0.5), (optim.Adam, dict(lr=1e-3, betas=(0.9, 0.99))))
     sched = (torch.optim.lr_scheduler.StepLR, dict(step_size=2, gamma=0.5))
-    assert tr.undescribe(tr.describe(spec)) == (optim.Lookahead, dict(k=5, alpha=0.5),
-                                                (optim.Adam, dict(lr=1e-3, betas=[0.9, 0.99])))
+    assert tr.undescribe(tr.describe(spec)) == spec
     assert tr.undescribe(tr.describe(sched)) == sched
     with pytest.raises(TypeError, match="spec"):
         tr.describe(lambda p: None)
