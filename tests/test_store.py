@@ -37,7 +37,8 @@ def layers(monkeypatch, tmp_path):
     monkeypatch.setenv("OPTLIB_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("OPTLIB_STORE", str(tmp_path / "results"))
     monkeypatch.setenv("OPTLIB_MANIFEST", str(tmp_path / "manifest.txt"))
-    return tmp_path
+    yield tmp_path
+    store.forget_hashes()  # no hash of a monkeypatched source outlives its test
 
 
 @pytest.fixture
@@ -73,6 +74,7 @@ def test_editing_a_rule_misses_only_that_optimizers_runs(small, trained, monkeyp
     real = inspect.getsource
     monkeypatch.setattr(store.inspect, "getsource",
                         lambda obj: real(obj) + ("# edited\n" if obj is rules.Adam else ""))
+    store.forget_hashes()  # the file did not change: drop what was hashed from it
     trained.clear()
     run(small, {"SGD": SGD, "Adam": ADAM, "AdamW": (optim.AdamW, dict(lr=1e-3))})
     assert trained == ["Adam (seed 0)", "AdamW (seed 0)"]  # AdamW's rule builds on Adam's; SGD's does not
@@ -195,6 +197,7 @@ def test_training_forbidden_fails_on_stale_and_missing_runs(small, layers, monke
     real = inspect.getsource
     monkeypatch.setattr(store.inspect, "getsource",
                         lambda obj: real(obj) + ("# edited\n" if obj is rules.Adam else ""))
+    store.forget_hashes()  # the file did not change: drop what was hashed from it
     with pytest.raises(store.StoreMiss) as err:
         run(small, {"SGD": SGD, "Adam": ADAM, "new": (optim.SGD, dict(lr=0.05))})
     message = str(err.value)
