@@ -650,10 +650,11 @@ class Comparison:
         (``"std"``: ± one standard deviation, ``"minmax"``, or None). The legend sits under the axes, off
         the data; readable at about 700 px. Returns the matplotlib figure."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         if band not in ("std", "minmax", None):
             raise ValueError(f'band must be "std", "minmax" or None, got {band!r}')
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+        fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.8), layout="constrained")
         for name, hs in self.runs.items():
             for ax, key in zip(axes, ("train_loss", "test_acc")):
                 curves = torch.tensor([getattr(h, key) for h in hs], dtype=torch.float64)
@@ -667,10 +668,11 @@ class Comparison:
                               else (mean - curves.std(0), mean + curves.std(0)))
                     ax.fill_between(epochs, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
         n = len(self.seeds)
-        spread = {"minmax": "band: min-max", "std": "band: ± 1 std"}.get(band) if n > 1 else None
-        subtitle = f"mean over {n} seeds, {spread}" if n > 1 else "1 seed"
+        spread = {"minmax": "band: min to max", "std": "band: ± 1 std"}.get(band) if n > 1 else None
+        fig.suptitle(f"mean over {n} seeds{', ' + spread if spread else ''}" if n > 1 else "1 seed", fontsize=10)
         for ax, title, ylabel in zip(axes, ("Training loss", "Test accuracy"), ("cross-entropy loss", "accuracy (%)")):
-            ax.set(title=f"{title} ({subtitle})" if spread or n == 1 else title, xlabel="epoch", ylabel=ylabel)
+            ax.set(title=title, xlabel="epoch", ylabel=ylabel)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
             ax.grid(alpha=0.3)
         fig.legend(loc="outside lower center", ncols=min(len(self.runs), 3), frameon=False)
         return fig
