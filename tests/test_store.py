@@ -259,3 +259,17 @@ def test_verify_retrains_a_shipped_run(layers, monkeypatch):
     shipped.write_text(json.dumps(entry) + "\n")
     report, failed = store.verify(1, seed=0)
     assert failed == 1 and "OVER TOLERANCE: ['test_acc']" in report[0]
+
+
+def test_an_interruption_keeps_the_runs_already_finished(small, layers, monkeypatch):
+    real = tr.train
+
+    def second_run_interrupted(*a, **k):
+        if k["seed"] == 1:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(tr, "train", second_run_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(small, {"SGD": SGD}, seeds=(0, 1))
+    assert len(list((layers / "cache").glob("*.json"))) == 1  # seed 0 was kept: a rerun trains seed 1 only

@@ -325,3 +325,14 @@ def test_describe_and_undescribe_round_trip():
     assert tr.undescribe(tr.describe(sched)) == sched
     with pytest.raises(TypeError, match="spec"):
         tr.describe(lambda p: None)
+
+
+class Broken(torch.optim.SGD):
+    def __init__(self, params, **kwargs):
+        raise RuntimeError("broken optimizer")
+
+
+def test_a_failing_worker_run_raises_without_hanging(small):
+    with pytest.raises(RuntimeError, match="broken optimizer"):
+        compare({"ok": SGD, "broken": (Broken, dict(lr=0.1))}, seeds=(0, 1), epochs=1, data=small,
+                progress=False, cache=False, workers=2)
