@@ -15,8 +15,9 @@ Environment switches:
 
 * ``OPTLIB_RETRAIN=1``: ignore the shipped store, train everything on this machine (into the user cache,
   so an interrupted refresh resumes where it stopped).
-* ``OPTLIB_NO_TRAIN=1``: training is forbidden; a miss raises :class:`StoreMiss` listing the missing or
-  stale runs and the command that refreshes them. CI builds the book in full mode this way.
+* ``OPTLIB_NO_TRAIN=1``: training is forbidden and only the shipped store counts; a miss raises
+  :class:`StoreMiss` listing the missing or stale runs and the command that refreshes them. CI builds
+  the book in full mode this way.
 * ``OPTLIB_MANIFEST``: the file where every full-mode lookup records the key it served (default
   ``manifest.txt`` in the user cache), so that ``promote``/``prune`` know what the book uses.
 
@@ -345,14 +346,15 @@ def _record_use(key):
 
 def lookup(config, record=True):
     """The stored history (a dict) for `config`, or None: shipped store (unless ``OPTLIB_RETRAIN``),
-    then user cache. With `record`, the key goes into the manifest."""
+    then user cache (unless ``OPTLIB_NO_TRAIN``: then the shipped store must hold every run, whatever
+    this machine's cache holds). With `record`, the key goes into the manifest."""
     key = key_of(config)
     entry = None
     if not _flag("OPTLIB_RETRAIN"):
         entry = shipped_entries().get(key)
         if entry is not None and entry["config"] != config:
             entry = None
-    if entry is None:
+    if entry is None and not training_forbidden():  # the CI check is about the shipped store alone
         entry = _read_cached(key, config)
     if entry is not None and record:
         _record_use(key)

@@ -190,10 +190,11 @@ def test_shipped_store_first_then_cache_and_retrain_switch(small, trained, layer
 def test_training_forbidden_fails_on_stale_and_missing_runs(small, layers, monkeypatch):
     run(small, {"SGD": SGD, "Adam": ADAM})
     store.promote()
+    run(small, {"other": (optim.SGD, dict(lr=0.07))})  # in the user cache only
     monkeypatch.setenv("OPTLIB_NO_TRAIN", "1")
-    for f in (layers / "cache").glob("*.json"):
-        f.unlink()
     run(small, {"SGD": SGD, "Adam": ADAM})  # all shipped: fine
+    with pytest.raises(store.StoreMiss, match="other \\(seed 0\\): missing"):
+        run(small, {"other": (optim.SGD, dict(lr=0.07))})  # this machine's cache does not count
     real = inspect.getsource
     monkeypatch.setattr(store.inspect, "getsource",
                         lambda obj: real(obj) + ("# edited\n" if obj is rules.Adam else ""))
