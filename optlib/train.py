@@ -565,7 +565,7 @@ def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, schedul
     for name, spec in runs.items():
         for j, seed in enumerate(seeds):
             config = (run_config(spec, seed, epochs, batch_size, scheduler, scheduler_step, data_id, n_train,
-                                 n_test, device, settings["quick"], model) if cache else None)
+                                 n_test, device, settings["quick"], model) if use_store else None)
             found = store.lookup(config) if use_store else None
             if found is not None:
                 results[name][j] = History.from_dict(found)
