@@ -378,13 +378,24 @@ def format_table(summary):
                     body, note=f"{summary['workload']}: {n} seeds each; Holm over all pairs decides 'resolved'")
 
 
-def main(argv=None):
+def parse_args(argv=None):
+    """The command line of ``python -m optlib.benchmark [mlp] [cnn] [--quick] [--workers N] [--out DIR]``;
+    no workload means both."""
     parser = argparse.ArgumentParser(prog="python -m optlib.benchmark", description=__doc__.split("\n")[0])
-    parser.add_argument("workloads", nargs="*", default=list(WORKLOADS), choices=WORKLOADS)
+    parser.add_argument("workloads", nargs="*", help=f"any of {', '.join(WORKLOADS)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="the quick protocol (also OPTBOOK_QUICK=1)")
     parser.add_argument("--workers", type=int, default=None, help="training processes (default: one per core)")
     parser.add_argument("--out", default=None, help="directory of the summaries (default results/benchmark)")
     args = parser.parse_args(argv)
+    bad = [w for w in args.workloads if w not in WORKLOADS]
+    if bad:  # checked here: argparse's `choices` refuses an empty list for nargs="*" on Python 3.11
+        parser.error(f"workload must be one of {list(WORKLOADS)}, got {bad[0]!r}")
+    args.workloads = args.workloads or list(WORKLOADS)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
     protocol = QUICK if args.quick or tr.case_study_settings()["quick"] else FULL
     for workload in args.workloads:
         summary = run(workload, protocol, workers=args.workers)

@@ -181,6 +181,13 @@ def _check_summary(s, protocol):
     assert s["protocol"]["trials"] == protocol.trials
 
 
+def test_command_line_defaults_to_both_workloads():
+    assert bm.parse_args([]).workloads == ["mlp", "cnn"]
+    assert bm.parse_args(["cnn", "--quick"]).workloads == ["cnn"]
+    with pytest.raises(SystemExit):
+        bm.parse_args(["vit"])
+
+
 @needs_data
 def test_quick_protocol_end_to_end_both_workloads(tmp_path, capsys):
     assert bm.main(["mlp", "--quick", "--out", str(tmp_path)]) == 0
