@@ -67,9 +67,8 @@ from pathlib import Path
 
 import torch
 
-from . import optim, ranking, store
+from . import optim, ranking, store, tuning
 from . import train as tr
-from . import tuning
 
 
 @dataclasses.dataclass(frozen=True)
@@ -316,6 +315,7 @@ def summarize(workload, protocol, trials, chosen, finals, switch, wall):
     tied = ranking.rank({r.name: final_acc[r.name] for r in aa}, {r.name: seeds[r.name] for r in aa})
     return dict(
         workload=workload, protocol=dataclasses.asdict(protocol), provenance=provenance(wall),
+        fingerprint=fingerprint(workload, protocol, list(trials)),
         chosen=chosen, final_test_acc=final_acc, seeds={e: list(s) for e, s in seeds.items()},
         ranking=[dataclasses.asdict(r) for r in rows],
         aa=dict(entries=[AA_OF, AA_NAME], tied_with_best=not any(r.resolved for r in aa),
@@ -343,7 +343,8 @@ def code_hash():
 def provenance(wall):
     cpu = platform.processor() or platform.machine()
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
     device = tr.default_device()
@@ -352,6 +353,44 @@ def provenance(wall):
                 device=torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
                 date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 wall_seconds=round(wall, 1))
+
+
+class StaleBenchmark(store.StoreMiss):
+    """The recorded benchmark summary is missing or was made by other code, torch or protocol."""
+
+
+def fingerprint(workload, protocol, entries):
+    """What the benchmark's numbers depend on, beyond its settings: the source hashes of the trainer with
+    the workload's model and of each entry's optimizer code (as in the run keys of :mod:`optlib.store`),
+    the torch version, the data and the protocol. A summary whose fingerprint differs is stale."""
+    config = dict(lr=0.1, weight_decay=0.0, schedule="constant", final_lr=0.1, eps=0.01)
+    return dict(trainer=tr.trainer_hash(workload), torch=torch.__version__, data=tr.data_identity(None),
+                protocol=dataclasses.asdict(protocol), split=[tuning.N_VALIDATION, tuning.SPLIT_SEED],
+                optimizers={e: store.spec_hash(optimizer_spec(e, config)) for e in entries},
+                benchmark=store.source_hash(run, summarize, configuration, optimizer_spec, scheduler_spec))
+
+
+def load_summary(workload, directory=None, protocol=None):
+    """The recorded summary of `workload` (``results/benchmark/<workload>.json``), checked against the
+    current code: raises :class:`StaleBenchmark`, naming what changed and the command that refreshes it,
+    when it is missing or stale. This is what the chapter reads; it never trains."""
+    path = summary_path(workload, directory)
+    command = f"python -m optlib.benchmark {workload} && python -m optlib.store promote --all"
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise StaleBenchmark(f"no readable benchmark summary at {path} ({e}); record it with:\n  {command}") from None
+    recorded = summary.get("fingerprint") or {}
+    protocol = protocol or FULL
+    current = json.loads(json.dumps(fingerprint(workload, protocol, list(recorded.get("optimizers") or ENTRIES))))
+    changed = [k for k in current if k != "optimizers" and recorded.get(k) != current[k]]
+    changed += [f"optimizer {e}" for e, h in current["optimizers"].items() if recorded.get("optimizers", {}).get(e) != h]
+    if set(recorded.get("optimizers") or {}) != set(ENTRIES) and protocol == FULL:
+        changed.append("entries")
+    if changed:
+        raise StaleBenchmark(f"the benchmark summary {path} is stale ({', '.join(changed)} changed); refresh it "
+                             f"with:\n  {command}")
+    return summary
 
 
 def summary_path(workload, directory=None):

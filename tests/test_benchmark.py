@@ -30,22 +30,21 @@ def layers(monkeypatch, tmp_path):
 
 def test_false_difference_rate_on_identical_optimizers_is_at_most_5_percent():
     # 15 identical entries (the last with seeds of its own, as the A/A twin), 5 seeds, 400 benchmarks:
-    # measured 1.3 % (it is conservative: Holm over all 105 pairs covers whichever entry is best)
+    # measured 1.8 % over 2,000 repetitions (conservative: Holm over all 105 pairs covers whichever is best)
     rate = ranking.false_difference_rate(m=15, n=5, twins=1, repetitions=400, rng=1)
     assert rate <= 0.05
 
 
-def test_naive_rule_against_the_chosen_best_would_fail_the_same_simulation():
-    # the rule the old page used in spirit: a 95 % paired interval against the best chosen after the fact
+def test_holm_against_the_chosen_best_only_fails_the_same_simulation():
+    # Holm over the 14 comparisons with the best chosen after the fact ignores the choice: measured 13.6 %
+    # false differences over 1,000 repetitions. The simulation tells this rule from the one ranking uses.
     gen = np.random.default_rng(2)
     wrong = 0
-    for _ in range(200):
+    for _ in range(300):
         values = gen.normal(0, 0.5, 5) + gen.normal(0, 0.3, (15, 5))
         best = values.mean(1).argmax()
-        d = values[best] - values
-        t = d.mean(1) / (d.std(1, ddof=1) / math.sqrt(5) + 1e-300)
-        wrong += bool((np.delete(t, best) > 2.776).any())
-    assert wrong / 200 > 0.3  # so the simulation can tell a bad rule from a good one
+        wrong += any(ranking.holm([ranking.pair_test(values[best], values[i], True)[3] for i in range(15) if i != best]))
+    assert wrong / 300 > 0.08
 
 
 def test_rule_resolves_a_real_difference():
@@ -63,9 +62,9 @@ def test_rule_resolves_a_real_difference():
 
 def test_rank_pairs_shared_seeds_and_uses_welch_otherwise():
     a, b = [0.90, 0.91, 0.92], [0.88, 0.895, 0.90]
-    mean, se, df, p = ranking.pair_test(a, b, paired=True)
+    mean, _, df, p = ranking.pair_test(a, b, paired=True)
     assert df == 2 and mean == pytest.approx(0.055 / 3) and 0 < p < 0.05
-    mean, se, df, p = ranking.pair_test(a, b, paired=False)
+    mean, _, df, p = ranking.pair_test(a, b, paired=False)
     assert df != 2 and p > 0.05  # the same numbers, unpaired: the seed effect no longer cancels
     rows = ranking.rank({"a": a, "b": b, "twin": [0.9, 0.9, 0.91]}, {"a": (0, 1, 2), "b": (0, 1, 2), "twin": (3, 4, 5)})
     assert [r.name for r in rows] == ["a", "twin", "b"]
@@ -205,7 +204,24 @@ def test_full_protocol_resumes_from_the_store(monkeypatch):
     monkeypatch.setenv("OPTLIB_NO_TRAIN", "1")  # every run must now come from the store
     again = bm.run("mlp", tiny, entries=entries, progress=False)
     assert again["final_test_acc"] == first["final_test_acc"] and again["sensitivity"] == first["sensitivity"]
+    assert again["fingerprint"] == first["fingerprint"]
     with pytest.raises(ValueError, match="entries must be names"):
         bm.run("mlp", tiny, entries=["SGD"])
     with pytest.raises(ValueError, match="workload must be one of"):
         bm.run("vit", tiny)
+
+
+@needs_data
+def test_recorded_summary_is_checked_for_staleness(tmp_path):
+    tiny = bm.Protocol(epochs=1, trials=1, seeds=(0, 1), aa_seeds=(2, 3), n_train=100, n_eval=50)
+    with pytest.raises(bm.StaleBenchmark, match="python -m optlib.benchmark mlp"):
+        bm.load_summary("mlp", tmp_path, tiny)  # missing
+    summary = dict(fingerprint=bm.fingerprint("mlp", tiny, ["Adam", "SGD"]), ranking=[])
+    bm.summary_path("mlp", tmp_path).write_text(json.dumps(summary))
+    assert bm.load_summary("mlp", tmp_path, tiny)["ranking"] == []
+    summary["fingerprint"]["optimizers"]["Adam"] = "0" * 16  # as after an edit of Adam's rule
+    bm.summary_path("mlp", tmp_path).write_text(json.dumps(summary))
+    with pytest.raises(bm.StaleBenchmark, match="optimizer Adam changed"):
+        bm.load_summary("mlp", tmp_path, tiny)
+    with pytest.raises(bm.StaleBenchmark, match="protocol"):
+        bm.load_summary("mlp", tmp_path, bm.Protocol(epochs=2, trials=1, seeds=(0, 1), aa_seeds=(2, 3)))
