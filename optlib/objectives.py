@@ -14,8 +14,20 @@ A 1-D objective works elementwise: a float gives a float, an array an array of t
 
 import numpy as np
 
-__all__ = ["Objective", "Quadratic", "Composite", "LogSquare", "Bumpy", "Bowl", "Rosenbrock", "Beale", "Saddle",
-           "Himmelblau", "OBJECTIVES"]
+__all__ = [
+    "OBJECTIVES",
+    "Beale",
+    "Bowl",
+    "Bumpy",
+    "Composite",
+    "Himmelblau",
+    "LogSquare",
+    "Noisy",
+    "Objective",
+    "Quadratic",
+    "Rosenbrock",
+    "Saddle",
+]
 
 
 def _times(a):
@@ -258,6 +270,89 @@ class Himmelblau(Objective):
     def partials(self, x, y):
         a, b = x ** 2 + y - 11, x + y ** 2 - 7
         return 4 * x * a + 2 * b, 2 * a + 4 * y * b
+
+
+class Slope(Objective):
+    """f(x) = x: the gradient is 1 everywhere (no minimum). How far does an optimizer walk in T steps?"""
+
+    dim = 1
+    name = "slope"
+    formula = "x"
+    domain = ((-10.0, 10.0),)
+    x0 = 0.0
+    minimum = None
+
+    def value(self, x):
+        return x
+
+    def partials(self, x):
+        return (np.ones_like(x),)
+
+
+class Flat(Objective):
+    """f = 0 in `dim` dimensions: a zero gradient, so that with :class:`Noisy` the optimizer sees pure noise."""
+
+    name = "flat"
+    formula = "0"
+    minimum = None
+
+    def __init__(self, dim=2):
+        self.dim = dim
+        self.domain = ((-1.0, 1.0),) * dim
+
+    def value(self, *coords):
+        return np.zeros_like(coords[0])
+
+    def partials(self, *coords):
+        return tuple(np.zeros_like(c) for c in coords)
+
+
+# -- noise ----------------------------------------------------------------------------------------
+class Noisy(Objective):
+    """`objective` with a noisy gradient: ``grad(x) = objective.grad(x) + scale * N(0, I)``.
+
+    The value is the noise-free one (what the reader wants to see decrease). The noise is seeded:
+    a fresh ``Noisy(f, scale, seed)`` (or one after ``reset()``) draws the same sequence again, so
+
+        >>> optlib.run(optlib.SGD(lr=0.1), Noisy(Quadratic(), 2.0, seed=0), 5.0, 100)
+
+    is reproducible, and two optimizers run on two fresh copies see the same noise.
+    ``scale = 0`` gives back the exact gradient.
+    """
+
+    def __init__(self, objective, scale, seed=0):
+        if not callable(getattr(objective, "grad", None)):
+            raise TypeError(f"Noisy needs an objective with grad(x), got {objective!r}")
+        try:
+            if isinstance(scale, (str, bytes)):
+                raise TypeError
+            scale = np.asarray(scale, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"Invalid noise scale: {scale!r} (expected finite numbers >= 0)") from None
+        if scale.ndim > 1 or not np.all((scale >= 0) & (scale < np.inf)):
+            raise ValueError(f"Invalid noise scale: {scale.tolist()!r} (expected finite numbers >= 0)")
+        # a number, or one scale per coordinate
+        self.objective, self.seed = objective, seed
+        self.scale = float(scale) if scale.ndim == 0 else scale
+        for name in ("dim", "domain", "x0", "minimum", "formula"):
+            setattr(self, name, getattr(objective, name, getattr(Objective, name)))
+        base = getattr(objective, "name", type(objective).__name__)
+        sigma = f"{self.scale:g}" if np.ndim(self.scale) == 0 else str(self.scale.tolist())
+        self.name = base if np.all(self.scale == 0) else f"{base}, gradient noise σ = {sigma}"
+        self.reset()
+
+    def reset(self):
+        """Restart the noise sequence from the seed."""
+        self.rng = np.random.default_rng(self.seed)
+
+    def __call__(self, x):
+        return self.objective(x)
+
+    def grad(self, x):
+        g = np.asarray(self.objective.grad(x), dtype=float)
+        if np.all(self.scale == 0):
+            return g
+        return g + self.scale * self.rng.standard_normal(g.shape)
 
 
 # For the widgets' dropdowns: one instance each, with the lecture's parameters.

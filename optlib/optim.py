@@ -1,15 +1,24 @@
 """The torch front: drop-in replacements of ``torch.optim`` optimizers, driven by :mod:`optlib.rules`.
 
 ``optlib.optim.Adam(model.parameters(), lr=1e-3)`` takes the same arguments, has the same
-``param_groups``, state-dict keys, ``zero_grad()`` and closures as ``torch.optim.Adam`` and computes
-the same numbers (the tests compare them in float64). ``Lookahead``, ``AdaBound`` and ``SWATS``,
-which torch lacks, follow their papers' reference code.
+``param_groups``, state-dict keys, ``zero_grad()``, closures and hooks as ``torch.optim.Adam``,
+raises the same errors, and computes the same numbers (the tests compare them with PyTorch's own
+optimizer test database, ``optim_db``). Complex parameters are updated as pairs of reals, as torch
+does; SGD and Adagrad take sparse gradients. ``foreach`` and ``fused`` select torch's
+implementation, not the math: optlib always runs the single-tensor algorithm (fused gives torch's
+numbers to rounding). The one deliberate difference: ``differentiable=True`` is refused with a
+``NotImplementedError`` (see :func:`optlib.checks.not_differentiable`). ``Lookahead``, ``AdaBound``
+and ``SWATS``, which torch lacks, follow their papers' reference code.
 """
 
 import inspect
 
 import torch
-from torch.optim.optimizer import _get_scalar_dtype
+from torch.optim.optimizer import (
+    _device_dtype_check_for_fused,
+    _get_capturable_supported_devices,
+    _get_scalar_dtype,
+)
 
 from . import checks, rules
 
@@ -17,21 +26,29 @@ _P = inspect.Parameter
 
 
 class _StateView:
-    """A parameter's torch-named state seen under the rule's math names (m for exp_avg, ...)."""
+    """A parameter's torch-named state seen under the rule's math names (m for exp_avg, ...).
 
-    __slots__ = ("state", "names")
+    For a complex parameter the rule sees every complex state tensor as real pairs
+    (``torch.view_as_real``), as torch's single-tensor code does; tensors the rule stores (SGD's
+    buffer, made from the real view of the gradient) are kept complex, as torch keeps them."""
 
-    def __init__(self, state, names):
-        self.state, self.names = state, names
+    __slots__ = ("state", "names", "complex")
+
+    def __init__(self, state, names, complex=False):
+        self.state, self.names, self.complex = state, names, complex
 
     def __getitem__(self, name):
-        return self.state[self.names.get(name, name)]
+        value = self.state[self.names.get(name, name)]
+        return torch.view_as_real(value) if self.complex and torch.is_tensor(value) and value.is_complex() else value
 
     def __setitem__(self, name, value):
+        if self.complex and torch.is_tensor(value) and value.dim() > 0 and not value.is_complex():
+            value = torch.view_as_complex(value)
         self.state[self.names.get(name, name)] = value
 
     def get(self, name, default=None):
-        return self.state.get(self.names.get(name, name), default)
+        key = self.names.get(name, name)
+        return self[name] if key in self.state else default
 
 
 class RuleOptimizer(torch.optim.Optimizer):
@@ -39,13 +56,19 @@ class RuleOptimizer(torch.optim.Optimizer):
 
     Subclasses name the rule and torch's constructor signature: `positional` (after params) and
     `keyword_only`, each a list of names whose defaults come from the rule; `extras` are torch's
-    switches that select an implementation, not the math (foreach, capturable, ...)."""
+    switches that select an implementation, not the math (foreach, capturable, ...);
+    `late_options` the group keys torch's ``__setstate__`` fills in for state dicts saved by older
+    versions (any other missing key fails at ``step()``, as in torch); `sparse_error` torch's
+    message for a sparse gradient (None: sparse gradients are supported)."""
 
     rule = rules.Rule
     positional = ()
     keyword_only = ()
     extras = {}
     fixed = {}  # hyperparameters the class pins (AdamW: decoupled_weight_decay=True)
+    late_options = ()
+    sparse_error = None
+    capturable_tensors = "params and state_steps"  # in torch's message for capturable=True on CPU
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -59,28 +82,105 @@ class RuleOptimizer(torch.optim.Optimizer):
         bound = type(self).__signature__.bind(params, *args, **kwargs)
         bound.apply_defaults()
         options = {k: v for k, v in bound.arguments.items() if k != "params"}
-        checks.single_tensor_path(options)
         hyper = {**self.rule.defaults, **options, **self.fixed}
-        if "betas" in hyper:
-            hyper["betas"] = tuple(float(b) if torch.is_tensor(b) else b for b in hyper["betas"])
-        self.rule.check(hyper)
+        self._check(hyper)
+        if "betas" in hyper:  # a 1-element tensor beta becomes 0-dim, as torch's _to_scalar does
+            hyper["betas"] = tuple(b.squeeze() if torch.is_tensor(b) and b.dim() else b for b in hyper["betas"])
+        checks.not_differentiable(type(self).__name__, hyper)
         super().__init__(params, hyper)
+        checks.fused_flags(hyper)
+
+    def _check(self, hyper):
+        """Validation, in torch's order and with its messages."""
+        self.rule.check(hyper)
 
     def __setstate__(self, state):
         super().__setstate__(state)
         for group in self.param_groups:  # as torch does for state saved by older versions
-            for name, value in {**self.rule.defaults, **self.extras, **self.fixed}.items():
-                group.setdefault(name, value)
+            for name in self.late_options:
+                group.setdefault(name, {**self.rule.defaults, **self.extras}[name])
+            group.update(self.fixed)  # AdamW: an Adam checkpoint trains with decoupled decay
+        scalars = ("step", *(self.rule.state_names.get(n, n) for n in self.rule.scalar_state))
+        for group in self.param_groups:  # older checkpoints keep `step` as a plain number
+            dtype = _get_scalar_dtype(is_fused=bool(group.get("fused")))
+            for p in group["params"]:
+                s = self.state.get(p, {})
+                for key in scalars:
+                    if key in s and not torch.is_tensor(s[key]):
+                        s[key] = torch.tensor(float(s[key]), dtype=dtype)
+        self._check_loaded_state()
+
+    def _check_loaded_state(self):
+        """Foreign state (another optimizer's) fails when it is loaded, saying what is wrong, rather
+        than with a KeyError in a later step()."""
+        name = type(self).__name__
+        for i, group in enumerate(self.param_groups):
+            for j, p in enumerate(group["params"]):
+                s = self.state.get(p)
+                if not s:
+                    continue
+                # the names the rule's init makes, from an empty stand-in (no allocation per parameter)
+                stand_in = p.new_empty(0)
+                made = {self.rule.state_names.get(n, n) for n in self.rule.init(stand_in, {**self.rule.defaults, **group})}
+                needed = made | ({"step"} if self.rule.counts_steps else set())
+                known = needed | set(self.rule.state_names.values())
+                missing, foreign = sorted(needed - set(s)), sorted(set(s) - known)
+                if missing or foreign:
+                    raise ValueError(
+                        f"{name}.load_state_dict: the state of parameter {j} of param group {i} "
+                        f"has keys {sorted(s)}; {name} needs {sorted(needed)}"
+                        + (f" (missing {missing})" if missing else "")
+                        + (f" (unknown {foreign})" if foreign else "")
+                        + ". Was this state dict saved by another optimizer?")
 
     def _init_state(self, p, group):
         state = self.state[p]
         if self.rule.counts_steps:
-            state["step"] = torch.tensor(0.0, dtype=_get_scalar_dtype())
+            fused = bool(group.get("fused"))
+            state["step"] = (torch.zeros((), dtype=_get_scalar_dtype(is_fused=True), device=p.device) if fused
+                             else torch.tensor(0.0, dtype=_get_scalar_dtype()))
         for name, value in self.rule.init(p, group).items():  # under no_grad: plain tensors
             if name in self.rule.scalar_state:
                 value = torch.tensor(value, dtype=_get_scalar_dtype())
             state[self.rule.state_names.get(name, name)] = value
         return state
+
+    def _check_grad(self, p, group, fresh):
+        """torch's refusals at step time: sparse gradients, fused on what it cannot fuse,
+        capturable on a device that cannot capture."""
+        if p.grad.is_sparse and self.sparse_error:
+            raise RuntimeError(self.sparse_error)
+        if group.get("fused") and fresh:
+            _device_dtype_check_for_fused(p)
+        if group.get("capturable") and p.device.type not in _get_capturable_supported_devices():
+            raise AssertionError(f"If capturable=True, {self.capturable_tensors} must be on supported devices: "
+                                 f"{_get_capturable_supported_devices()}.")
+
+    def _keeps_state(self, group):
+        """Whether a step records state for its parameters (torch's state dict lists exactly those)."""
+        return True
+
+    def _check_fused_once(self, p):
+        """SGD and Adagrad check the device and dtype of the first parameter they fuse, once."""
+        if getattr(self, "_fused_unchecked", True):
+            _device_dtype_check_for_fused(p)
+            self._fused_unchecked = False
+
+    def _group_hyper(self, i, group):
+        try:
+            return {k: group[k] for k in self.rule.defaults}
+        except KeyError as e:  # torch fails here too (KeyError): say why
+            raise KeyError(f"{type(self).__name__}: param group {i} has no {e.args[0]!r}; was its state dict "
+                           "saved by another optimizer?") from None
+
+    def _rule_step(self, p, g, state, t, hyper):
+        """One rule step; complex parameters are updated as pairs of reals, as torch does."""
+        if p.is_complex():
+            p, g = torch.view_as_real(p), torch.view_as_real(g)
+            view = _StateView(state, self.rule.state_names, complex=True)
+        else:
+            view = _StateView(state, self.rule.state_names)
+        self.rule.step(p, g, view, t, **hyper)
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -90,29 +190,34 @@ class RuleOptimizer(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         rule = self.rule
-        names, hyper_names, counts_steps = rule.state_names, tuple(rule.defaults), rule.counts_steps
         # Rules with nothing to initialise (SGD: its buffer is made in the first step) skip the call.
-        has_init = counts_steps or rule.init is not rules.Rule.init
-        for group in self.param_groups:
-            hyper = {k: group[k] for k in hyper_names}
+        has_init = rule.counts_steps or rule.init is not rules.Rule.init
+        for i, group in enumerate(self.param_groups):
+            hyper = self._group_hyper(i, group)
             for p in group["params"]:
-                g = p.grad
-                if g is None:
+                if p.grad is None:
                     continue
-                if g.is_sparse:
-                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-                state = self.state[p]
+                state = self.state[p] if self._keeps_state(group) else {}
+                self._check_grad(p, group, fresh=not state)
                 if not state and has_init:  # first step
                     state = self._init_state(p, group)
                 t = 0
-                if counts_steps:
+                if rule.counts_steps:
                     step = state["step"]
                     step += 1
                     t = step.item()
-                rule.step(p, g, _StateView(state, names), t, **hyper)
+                if p.grad.is_sparse:
+                    self._sparse_step(p, p.grad, state, t, hyper)
+                else:
+                    self._rule_step(p, p.grad, state, t, hyper)
         return loss
 
+    def _sparse_step(self, p, g, state, t, hyper):
+        """A sparse gradient: the rule as it is (SGD's operations all take sparse tensors)."""
+        self.rule.step(p, g, _StateView(state, self.rule.state_names), t, **hyper)
 
+
+_ATEN_NAMES = {torch.complex32: "ComplexHalf", torch.complex64: "ComplexFloat", torch.complex128: "ComplexDouble"}
 _TORCH_EXTRAS = dict(foreach=None, capturable=False, differentiable=False, fused=None)
 
 
@@ -122,6 +227,18 @@ class SGD(RuleOptimizer):
     positional = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
     keyword_only = ("maximize", "foreach", "differentiable", "fused")
     extras = _TORCH_EXTRAS
+    late_options = ("nesterov", "maximize", "foreach", "differentiable", "fused")
+
+    def _keeps_state(self, group):
+        return group["momentum"] != 0  # plain SGD has no state
+
+    def _check_grad(self, p, group, fresh):
+        if group["fused"]:
+            self._check_fused_once(p)
+            if p.grad.is_sparse:
+                raise RuntimeError("`_fused_sgd` does not support sparse gradients")
+            if p.is_complex():  # torch's kernel refuses it
+                raise NotImplementedError(f'"fused_sgd_kernel" not implemented for {_ATEN_NAMES[p.dtype]!r}')
 
 
 class Adagrad(RuleOptimizer):
@@ -130,6 +247,7 @@ class Adagrad(RuleOptimizer):
     positional = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps", "foreach")
     keyword_only = ("maximize", "differentiable", "fused")
     extras = _TORCH_EXTRAS
+    late_options = ("foreach", "maximize", "differentiable", "fused")
 
     def __init__(self, params, *args, **kwargs):
         super().__init__(params, *args, **kwargs)
@@ -140,7 +258,27 @@ class Adagrad(RuleOptimizer):
     def _init_state(self, p, group):
         # torch starts every `sum` from the constructor's initial_accumulator_value, also for a
         # group added later with its own value (which it ignores).
-        return super()._init_state(p, self.defaults)
+        h = {**self.defaults, "fused": group.get("fused")}
+        if p.is_complex():  # torch fills both halves of a complex accumulator
+            h["initial_accumulator_value"] = complex(h["initial_accumulator_value"], h["initial_accumulator_value"])
+        return super()._init_state(p, h)
+
+    def _check_grad(self, p, group, fresh):
+        if group["fused"]:
+            self._check_fused_once(p)
+            if p.grad.is_sparse or p.is_complex():
+                raise RuntimeError("`fused` does not support sparse grad or complex param")
+
+    def _sparse_step(self, p, g, state, t, hyper):
+        """torch's sparse Adagrad: the rule's update on the rows the gradient touches."""
+        g = rules.direction(g, hyper["maximize"])
+        if hyper["weight_decay"] != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        g = g.coalesce()  # the update is non-linear: each index once
+        rows = tuple(g._indices())
+        x, s = p[rows], state["sum"][rows]
+        rules.Adagrad.update(x, g._values(), s, hyper["lr"] / (1 + (t - 1) * hyper["lr_decay"]), hyper["eps"])
+        p[rows], state["sum"][rows] = x, s
 
 
 class RMSprop(RuleOptimizer):
@@ -149,6 +287,8 @@ class RMSprop(RuleOptimizer):
     positional = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "capturable", "foreach",
                   "maximize", "differentiable")
     extras = _TORCH_EXTRAS
+    late_options = ("momentum", "centered", "foreach", "maximize", "differentiable", "capturable")
+    sparse_error = "RMSprop does not support sparse gradients"
 
 
 class Adam(RuleOptimizer):
@@ -157,6 +297,14 @@ class Adam(RuleOptimizer):
     positional = ("lr", "betas", "eps", "weight_decay", "amsgrad")
     keyword_only = ("foreach", "maximize", "capturable", "differentiable", "fused", "decoupled_weight_decay")
     extras = _TORCH_EXTRAS
+    late_options = ("amsgrad", "maximize", "foreach", "capturable", "differentiable", "decoupled_weight_decay",
+                    "fused")
+    sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
+
+    def _check(self, hyper):
+        checks.tensor_lr_with_foreach(hyper)
+        self.rule.check(hyper)
+        checks.tensor_betas(hyper)
 
 
 class AdamW(Adam):
@@ -172,6 +320,9 @@ class NAdam(RuleOptimizer):
     positional = ("lr", "betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay")
     keyword_only = ("foreach", "maximize", "capturable", "differentiable")
     extras = _TORCH_EXTRAS
+    late_options = ("maximize", "foreach", "capturable", "differentiable", "decoupled_weight_decay")
+    sparse_error = "NAdam does not support sparse gradients"
+    capturable_tensors = "params, mu_products and state_steps"
 
 
 class RAdam(RuleOptimizer):
@@ -180,12 +331,15 @@ class RAdam(RuleOptimizer):
     positional = ("lr", "betas", "eps", "weight_decay", "decoupled_weight_decay")
     keyword_only = ("foreach", "maximize", "capturable", "differentiable")
     extras = _TORCH_EXTRAS
+    late_options = ("foreach", "maximize", "differentiable", "decoupled_weight_decay", "capturable")
+    sparse_error = "RAdam does not support sparse gradients"
 
 
 class AdaBound(RuleOptimizer):
     __doc__ = "AdaBound, as in the authors' code (Luolc/AdaBound).\n\n" + rules.AdaBound.__doc__
     rule = rules.AdaBound
     positional = ("lr", "betas", "final_lr", "gamma", "eps", "weight_decay", "amsbound")
+    sparse_error = "AdaBound does not support sparse gradients"
 
     def add_param_group(self, param_group):
         super().add_param_group(param_group)
@@ -198,6 +352,7 @@ class SWATS(RuleOptimizer):
     __doc__ = "SWATS (Keskar & Socher, 2017), Algorithm 1 per parameter tensor.\n\n" + rules.SWATS.__doc__
     rule = rules.SWATS
     positional = ("lr", "betas", "eps", "weight_decay")
+    sparse_error = "SWATS does not support sparse gradients"
 
 
 class Lookahead(torch.optim.Optimizer):

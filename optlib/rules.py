@@ -1,4 +1,11 @@
-r"""Every update rule of the book, written once, in lecture order.
+r"""Every update rule of the book, written once, in lecture order, in one notation.
+
+Notation (the book's, ``chapter-standard.md`` section 2): $\eta$ the learning rate (``lr``), $\beta$
+with indices every EWA decay (torch's ``betas``, RMSprop's ``alpha``, SGD's ``momentum``), $g_t$ the
+gradient at step $t$ (counted from 1), $\lambda$ the weight decay, $\epsilon$ the small constant in
+denominators. Each rule's docstring gives its equation, and its ``update`` is that equation: a few
+lines, one comment per line saying which term it computes. ``show_source(rules.Adam, core=True)``
+shows just those lines.
 
 A rule is a small class with
 
@@ -6,13 +13,16 @@ A rule is a small class with
 * ``check(h)``: validation, with torch's error messages;
 * ``init(x, h)``: the fresh state for a parameter ``x``, under the names the math uses
   (``m``, ``v``, ...); ``state_names`` maps them to torch's state-dict keys;
-* ``step(x, g, state, t, **h)``: one update of ``x`` *in place* from the gradient ``g`` at step
-  ``t`` (1 on the first step).
+* ``update(...)``: the core update, the lines of the equation, with the hyperparameters it needs;
+* ``step(x, g, state, t, **h)``: one full step of ``x`` *in place* from the gradient ``g`` at step
+  ``t``: the options (maximize, weight decay, AMSGrad, centering, Nesterov, ...) composed around
+  ``update``.
 
 The same ``step`` drives the numpy demos (:mod:`optlib.numpy_optim`, where ``x`` is a numpy
 array) and real training (:mod:`optlib.optim`, where ``x`` is a ``torch.nn.Parameter``). Only
 operators that mean the same thing for both are used, plus the primitives in
-:mod:`optlib._backend`. ``g`` is never modified in place: it may be the caller's ``.grad``.
+:mod:`optlib._backend`, which run torch's own kernels in torch's order (so the numbers are
+torch's to the last bit). ``g`` is never modified in place: it may be the caller's ``.grad``.
 """
 
 import math
@@ -22,7 +32,7 @@ from . import checks
 
 
 class Rule:
-    defaults = {}
+    defaults = {}  # torch's defaults, literally (0, not 0.0, where torch writes 0: they show in repr)
     state_names = {}  # math name -> torch state-dict key
     counts_steps = True  # keeps torch's `step` counter in its state
     scalar_state = ()  # state entries torch keeps as 0-dim tensors
@@ -37,25 +47,50 @@ class Rule:
         return {}
 
     @staticmethod
+    def update(*args):
+        raise NotImplementedError
+
+    @staticmethod
     def step(x, g, state, t, **h):
         raise NotImplementedError
 
 
-# Two steps every rule shares: flip the gradient to maximize, and weight decay.
+# ------------------------------------------------------------- the pieces the rules compose
 
 def direction(g, maximize):
+    r"""``maximize``: climb instead of descend, $g_t \leftarrow -g_t$."""
     return -g if maximize else g
 
 
 def weight_decay_(x, g, lr, weight_decay, decoupled=False):
-    r"""L2 regularization folds $\lambda x$ into the gradient: $g \leftarrow g + \lambda x$.
-    Decoupled weight decay (AdamW) shrinks the weights directly: $x \leftarrow x (1 - \gamma\lambda)$."""
+    r"""L2 regularization folds $\lambda x$ into the gradient: $g_t \leftarrow g_t + \lambda x_{t-1}$.
+    Decoupled weight decay (AdamW) shrinks the weights directly: $x \leftarrow x (1 - \eta\lambda)$."""
     if weight_decay == 0:
         return g
     if decoupled:
-        B.mul_(x, 1 - lr * weight_decay)                # x = x (1 - lr lambda)
+        B.mul_(x, 1 - lr * weight_decay)                # x = x (1 - eta lambda)
         return g
     return B.add(g, x, weight_decay)                    # g + lambda x, torch's kernel
+
+
+def ewa_(avg, new, beta):
+    r"""The exponentially weighted average, in place: $a_t = \beta a_{t-1} + (1 - \beta)\, n_t$."""
+    B.lerp_(avg, new, 1 - beta)                         # a + (1 - beta)(n - a): torch's one kernel
+    return avg
+
+
+def ewa_sq_(avg, g, beta):
+    r"""The EWA of the squared gradient, in place: $v_t = \beta v_{t-1} + (1 - \beta)\, g_t^2$."""
+    B.mul_(avg, beta)
+    B.addcmul_(avg, g, g, 1 - beta)
+    return avg
+
+
+def amsgrad_(state, v):
+    r"""AMSGrad's one change: divide by $\hat v^{\max}_t = \max(\hat v^{\max}_{t-1}, v_t)$, so
+    that the denominator never shrinks. Returns the running maximum."""
+    B.maximum_(state["v_max"], v)
+    return state["v_max"]
 
 
 # ---------------------------------------------------------------- 1. gradient descent, 6. momentum
@@ -63,14 +98,15 @@ def weight_decay_(x, g, lr, weight_decay, decoupled=False):
 class SGD(Rule):
     r"""Gradient descent, with heavy-ball or Nesterov momentum.
 
-    $$x_t = x_{t-1} - \gamma g_t$$
+    $$x_t = x_{t-1} - \eta\, g_t$$
 
-    With momentum $\mu$: $b_1 = g_1$, $b_t = \mu b_{t-1} + (1 - \tau) g_t$ and
-    $x_t = x_{t-1} - \gamma b_t$; Nesterov looks ahead along the buffer: $x_t = x_{t-1} - \gamma (g_t + \mu b_t)$.
-    (The slides write $v_t = \beta v_{t-1} + \gamma g_t$, $x_t = x_{t-1} - v_t$: the same path, $v = \gamma b$, while $\gamma$ is constant.)
+    Momentum ($\beta$ = ``momentum``, $\tau$ = ``dampening``) steps along a buffer instead of $g_t$:
+    $b_1 = g_1$, $b_t = \beta b_{t-1} + (1 - \tau) g_t$; Nesterov looks ahead along it, $g_t + \beta b_t$.
+    (The slides write $v_t = \beta v_{t-1} + \eta g_t$, $x_t = x_{t-1} - v_t$: the same path, $v = \eta b$,
+    while $\eta$ is constant.)
     """
 
-    defaults = dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False)
+    defaults = dict(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False)
     state_names = {"b": "momentum_buffer"}
     counts_steps = False
 
@@ -83,29 +119,39 @@ class SGD(Rule):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     @staticmethod
+    def update(x, g, lr):
+        B.add_(x, g, -lr)                                # x_t = x_{t-1} - eta g_t
+
+    @staticmethod
+    def momentum_(state, g, beta, dampening, nesterov):
+        r"""The direction momentum steps along: the buffer $b_t$, or $g_t + \beta b_t$ (Nesterov)."""
+        b = state.get("b")
+        if b is None:                                    # b_1 = g_1, undampened
+            b = state["b"] = B.clone(g)
+        else:
+            B.mul_(b, beta)
+            B.add_(b, g, 1 - dampening)                  # b_t = beta b_{t-1} + (1 - tau) g_t
+        return B.add(g, b, beta) if nesterov else b
+
+    @staticmethod
     def step(x, g, state, t, lr, momentum, dampening, weight_decay, nesterov, maximize):
         g = weight_decay_(x, direction(g, maximize), lr, weight_decay)
         if momentum != 0:
-            b = state.get("b")
-            if b is None:  # first step: the buffer is the gradient itself, undampened
-                b = state["b"] = B.clone(g)
-            else:
-                B.mul_(b, momentum)
-                B.add_(b, g, 1 - dampening)              # b = mu b + (1 - tau) g
-            g = g + momentum * b if nesterov else b
-        B.add_(x, g, -lr)                                # x = x - lr g
+            g = SGD.momentum_(state, g, momentum, dampening, nesterov)
+        SGD.update(x, g, lr)
 
 
 # ------------------------------------------------------------------------------------ 4. Adagrad
 
 class Adagrad(Rule):
-    r"""Adagrad: per-coordinate rates from the sum of all squared gradients so far.
+    r"""Adagrad: per-coordinate learning rates from the sum of all squared gradients so far.
 
-    $$s_t = s_{t-1} + g_t^2, \qquad x_t = x_{t-1} - \frac{\gamma_t\, g_t}{\sqrt{s_t} + \epsilon},
-    \qquad \gamma_t = \frac{\gamma}{1 + (t - 1)\,\eta}$$
+    $$s_t = s_{t-1} + g_t^2, \qquad x_t = x_{t-1} - \frac{\eta_t\, g_t}{\sqrt{s_t} + \epsilon}$$
+
+    with $s_0$ = ``initial_accumulator_value`` and $\eta_t = \eta / (1 + (t - 1)\delta)$, $\delta$ = ``lr_decay``.
     """
 
-    defaults = dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
+    defaults = dict(lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                     maximize=False)
     state_names = {"s": "sum"}
 
@@ -122,14 +168,14 @@ class Adagrad(Rule):
         return {"s": B.full_like(x, h["initial_accumulator_value"])}
 
     @staticmethod
+    def update(x, g, s, lr, eps):
+        B.addcmul_(s, g, g)                              # s_t = s_{t-1} + g_t^2: it only grows
+        B.addcdiv_(x, g, B.sqrt(s) + eps, -lr)           # x_t = x_{t-1} - eta_t g_t / (sqrt(s_t) + eps)
+
+    @staticmethod
     def step(x, g, state, t, lr, lr_decay, weight_decay, initial_accumulator_value, eps, maximize):
         g = weight_decay_(x, direction(g, maximize), lr, weight_decay)
-        clr = lr / (1 + (t - 1) * lr_decay)
-        s = state["s"]
-        B.addcmul_(s, g, g)                              # s = s + g^2: it only grows
-        denom = B.sqrt(s)
-        denom += eps
-        B.addcdiv_(x, g, denom, -clr)                    # x = x - lr_t g / (sqrt(s) + eps)
+        Adagrad.update(x, g, state["s"], lr / (1 + (t - 1) * lr_decay), eps)
 
 
 # ------------------------------------------------------------------------------------ 5. RMSProp
@@ -137,14 +183,14 @@ class Adagrad(Rule):
 class RMSprop(Rule):
     r"""RMSProp: Adagrad with the sum replaced by an exponentially weighted average.
 
-    $$v_t = \alpha v_{t-1} + (1 - \alpha) g_t^2, \qquad x_t = x_{t-1} - \frac{\gamma\, g_t}{\sqrt{v_t} + \epsilon}$$
+    $$v_t = \beta v_{t-1} + (1 - \beta) g_t^2, \qquad x_t = x_{t-1} - \frac{\eta\, g_t}{\sqrt{v_t} + \epsilon}$$
 
-    ``centered`` divides by $\sqrt{v_t - \bar g_t^2}$ (an estimate of the variance, with $\bar g$ the
-    EWA of $g$); ``momentum`` accumulates $b_t = \mu b_{t-1} + g_t / (\sqrt{v_t} + \epsilon)$, $b_0 = 0$.
-    (The slides call $\alpha$ "$\gamma$" and $v$ "$s$".)
+    with $\beta$ = ``alpha``. ``centered`` divides by $\sqrt{v_t - \bar g_t^2}$ (an estimate of the
+    variance, $\bar g$ the EWA of $g$); ``momentum`` $\mu$ steps along $b_t = \mu b_{t-1} + g_t / (\sqrt{v_t} + \epsilon)$,
+    $b_0 = 0$. (The slides call $\beta$ "$\gamma$" and $v$ "$s$".)
     """
 
-    defaults = dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False)
+    defaults = dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, maximize=False)
     state_names = {"v": "square_avg", "b": "momentum_buffer", "g_avg": "grad_avg"}
 
     @staticmethod
@@ -165,25 +211,29 @@ class RMSprop(Rule):
         return state
 
     @staticmethod
+    def update(x, g, v, lr, beta, eps):
+        ewa_sq_(v, g, beta)                              # v_t = beta v_{t-1} + (1 - beta) g_t^2
+        B.addcdiv_(x, g, B.sqrt(v) + eps, -lr)           # x_t = x_{t-1} - eta g_t / (sqrt(v_t) + eps)
+
+    @staticmethod
     def step(x, g, state, t, lr, alpha, eps, weight_decay, momentum, centered, maximize):
         g = weight_decay_(x, direction(g, maximize), lr, weight_decay)
-        v = state["v"]
-        B.mul_(v, alpha)
-        B.addcmul_(v, g, g, 1 - alpha)                   # v = alpha v + (1 - alpha) g^2
-        if centered:
-            g_avg = state["g_avg"]
-            B.lerp_(g_avg, g, 1 - alpha)                 # g_avg = alpha g_avg + (1 - alpha) g
-            denom = B.sqrt(v - g_avg * g_avg)
+        if not centered and momentum == 0:
+            return RMSprop.update(x, g, state["v"], lr, alpha, eps)
+        # The options change the denominator (centered) or what is stepped along (momentum).
+        v = ewa_sq_(state["v"], g, alpha)
+        if centered:                                     # sqrt(v_t - gbar_t^2): the variance of g
+            g_avg = ewa_(state["g_avg"], g, alpha)
+            denom = B.sqrt(v - g_avg * g_avg) + eps
         else:
-            denom = B.sqrt(v)
-        denom += eps
+            denom = B.sqrt(v) + eps
         if momentum > 0:
             b = state["b"]
             B.mul_(b, momentum)
-            B.addcdiv_(b, g, denom)                      # b = mu b + g / (sqrt(v) + eps)
-            B.add_(x, b, -lr)                            # x = x - lr b
+            B.addcdiv_(b, g, denom)                      # b_t = mu b_{t-1} + g_t / (sqrt(v_t) + eps)
+            B.add_(x, b, -lr)                            # x_t = x_{t-1} - eta b_t
         else:
-            B.addcdiv_(x, g, denom, -lr)                 # x = x - lr g / (sqrt(v) + eps)
+            B.addcdiv_(x, g, denom, -lr)
 
 
 # --------------------------------------------------------------------------------------- 7. Adam
@@ -193,13 +243,13 @@ class Adam(Rule):
 
     $$m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$$
     $$\hat m_t = \frac{m_t}{1-\beta_1^t}, \qquad \hat v_t = \frac{v_t}{1-\beta_2^t}, \qquad
-    x_t = x_{t-1} - \frac{\gamma\, \hat m_t}{\sqrt{\hat v_t} + \epsilon}$$
+    x_t = x_{t-1} - \frac{\eta\, \hat m_t}{\sqrt{\hat v_t} + \epsilon}$$
 
-    ``amsgrad`` divides by the running maximum of $v$ instead (:class:`AMSGrad`'s one change);
-    ``decoupled_weight_decay`` turns it into AdamW.
+    ``moments_`` is the first line, ``update`` the second. ``amsgrad`` divides by the running maximum
+    of $v$ instead (:func:`amsgrad_`); ``decoupled_weight_decay`` turns it into AdamW.
     """
 
-    defaults = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
+    defaults = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, maximize=False,
                     decoupled_weight_decay=False)
     state_names = {"m": "exp_avg", "v": "exp_avg_sq", "v_max": "max_exp_avg_sq"}
 
@@ -221,28 +271,28 @@ class Adam(Rule):
     @staticmethod
     def moments_(state, g, beta1, beta2):
         """The two EWAs every Adam-family rule keeps: of the gradient and of its square."""
-        m, v = state["m"], state["v"]
-        B.lerp_(m, g, 1 - beta1)                         # m = beta1 m + (1 - beta1) g
-        B.mul_(v, beta2)
-        B.addcmul_(v, g, g, 1 - beta2)                   # v = beta2 v + (1 - beta2) g^2
+        m = ewa_(state["m"], g, beta1)                   # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+        v = ewa_sq_(state["v"], g, beta2)                # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
         return m, v
+
+    @staticmethod
+    def update(x, m, v, t, lr, beta1, beta2, eps):
+        bias1, bias2 = 1 - beta1 ** t, 1 - beta2 ** t    # m_hat = m / bias1, v_hat = v / bias2
+        denom = B.sqrt(v) / bias2 ** 0.5 + eps           # sqrt(v_hat_t) + eps
+        B.addcdiv_(x, m, denom, -lr / bias1)             # x_t = x_{t-1} - eta m_hat_t / (sqrt(v_hat_t) + eps)
 
     @staticmethod
     def step(x, g, state, t, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
         beta1, beta2 = betas
         g = weight_decay_(x, direction(g, maximize), lr, weight_decay, decoupled_weight_decay)
         m, v = Adam.moments_(state, g, beta1, beta2)
-        if amsgrad:                                      # AMSGrad: never let the denominator shrink
-            B.maximum_(state["v_max"], v)
-            v = state["v_max"]
-        bias1, bias2 = 1 - beta1 ** t, 1 - beta2 ** t
-        denom = B.sqrt(v) / math.sqrt(bias2)
-        denom += eps                                     # sqrt(v_hat) + eps: eps after the correction
-        B.addcdiv_(x, m, denom, -lr / bias1)             # x = x - lr m_hat / (sqrt(v_hat) + eps)
+        if amsgrad:
+            v = amsgrad_(state, v)
+        Adam.update(x, m, v, t, lr, beta1, beta2, eps)
 
 
 class AdamW(Adam):
-    r"""AdamW: Adam with decoupled weight decay, $x \leftarrow x(1 - \gamma\lambda)$ before the
+    r"""AdamW: Adam with decoupled weight decay, $x \leftarrow x(1 - \eta\lambda)$ before the
     adaptive step, instead of $\lambda x$ added to the gradient (and then divided by $\sqrt{\hat v}$)."""
 
     defaults = dict(Adam.defaults, weight_decay=1e-2, decoupled_weight_decay=True)
@@ -265,18 +315,18 @@ def radam_rectifier(t, beta2):
     rho = radam_rho(t, beta2)
     if rho <= 5:
         return None
-    return math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    return ((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)) ** 0.5  # torch's ** 0.5
 
 
 class RAdam(Adam):
     r"""RAdam: Adam whose adaptive step is scaled by the rectifier $r_t$ (which undoes the large
     variance of $1/\sqrt{\hat v_t}$ in the first steps); while $\rho_t \le 5$ it takes plain
-    momentum steps $x_t = x_{t-1} - \gamma \hat m_t$.
+    momentum steps $x_t = x_{t-1} - \eta \hat m_t$.
 
-    $$x_t = x_{t-1} - \gamma\, r_t\, \hat m_t \frac{\sqrt{1 - \beta_2^t}}{\sqrt{v_t} + \epsilon}$$
+    $$x_t = x_{t-1} - \eta\, r_t\, \hat m_t \frac{\sqrt{1 - \beta_2^t}}{\sqrt{v_t} + \epsilon}$$
     """
 
-    defaults = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,
+    defaults = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                     maximize=False)
 
     @staticmethod
@@ -287,18 +337,20 @@ class RAdam(Adam):
         checks.nonnegative(h["weight_decay"], "Invalid weight_decay value")
 
     @staticmethod
+    def update(x, m, v, t, lr, beta1, beta2, eps):
+        m_hat = m / (1 - beta1 ** t)                     # m_hat_t = m_t / (1 - beta1^t)
+        r = radam_rectifier(t, beta2)
+        if r is None:                                    # rho_t <= 5: x_t = x_{t-1} - eta m_hat_t
+            B.add_(x, m_hat * lr, -1.0)
+        else:                                            # eps is added to the uncorrected sqrt(v_t)
+            B.add_(x, m_hat * lr * ((1 - beta2 ** t) ** 0.5 / (B.sqrt(v) + eps)) * r, -1.0)
+
+    @staticmethod
     def step(x, g, state, t, lr, betas, eps, weight_decay, decoupled_weight_decay, maximize):
         beta1, beta2 = betas
         g = weight_decay_(x, direction(g, maximize), lr, weight_decay, decoupled_weight_decay)
         m, v = Adam.moments_(state, g, beta1, beta2)
-        m_hat = m / (1 - beta1 ** t)
-        r = radam_rectifier(t, beta2)
-        if r is None:                                    # rho_t <= 5: SGD with momentum
-            B.add_(x, m_hat, -lr)
-        else:                                            # eps is added to the uncorrected sqrt(v)
-            denom = B.sqrt(v)
-            denom += eps
-            B.add_(x, m_hat * lr * (math.sqrt(1 - beta2 ** t) / denom) * r, -1.0)
+        RAdam.update(x, m, v, t, lr, beta1, beta2, eps)
 
 
 class SWATS(Adam):
@@ -309,8 +361,8 @@ class SWATS(Adam):
     averaged as $\lambda_t = \beta_2 \lambda_{t-1} + (1 - \beta_2)\gamma_t$. Once the bias-corrected
     estimate settles, $|\lambda_t/(1-\beta_2^t) - \gamma_t| < \epsilon$, the rule switches for good to
     $b_t = \beta_1 b_{t-1} + g_t$, $x_t = x_{t-1} - (1 - \beta_1)\Lambda b_t$ with $\Lambda = \lambda_t/(1-\beta_2^t)$.
-    Estimated and switched per parameter tensor (per layer), as in the paper's Algorithm 1;
-    ``state["switched"]`` tells which phase a tensor is in.
+    (Here $\lambda$ is the paper's estimate, not weight decay.) Estimated and switched per parameter
+    tensor (per layer), as in the paper's Algorithm 1; ``state["switched"]`` tells which phase a tensor is in.
     """
 
     defaults = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-9, weight_decay=0.0)
@@ -325,25 +377,35 @@ class SWATS(Adam):
         return dict(Adam.init(x, h), lam=0.0, Lambda=0.0, switched=False)
 
     @staticmethod
-    def step(x, g, state, t, lr, betas, eps, weight_decay):
-        beta1, beta2 = betas
-        g = weight_decay_(x, g, lr, weight_decay)
-        if state["switched"]:                            # the SGD phase
-            b = state["b"]
-            B.mul_(b, beta1)
-            b += g                                       # b = beta1 b + g
-            x -= (1 - beta1) * state["Lambda"] * b
-            return
+    def update(x, g, state, t, lr, beta1, beta2, eps):
+        """The Adam phase: Adam's step p_t, and the SGD learning rate it stands for."""
         m, v = Adam.moments_(state, g, beta1, beta2)
         bias1, bias2 = 1 - beta1 ** t, 1 - beta2 ** t
         p = -lr * math.sqrt(bias2) / bias1 * m / (B.sqrt(v) + eps)
-        x += p
+        x += p                                           # x_t = x_{t-1} + p_t (Adam's step)
         pg = B.dot(p, g)
         if pg != 0:
-            gamma = B.dot(p, p) / -pg                    # the SGD lr whose step, projected on p, is p
+            gamma = B.dot(p, p) / -pg                    # gamma_t: the SGD lr whose step, projected on p, is p
             state["lam"] = beta2 * state["lam"] + (1 - beta2) * gamma
             if t > 1 and abs(state["lam"] / bias2 - gamma) < eps:
                 state["switched"], state["Lambda"], state["b"] = True, state["lam"] / bias2, B.zeros_like(x)
+
+    @staticmethod
+    def sgd_update(x, g, state, beta1):
+        """The SGD phase, for good once switched."""
+        b = state["b"]
+        B.mul_(b, beta1)
+        b += g                                           # b_t = beta1 b_{t-1} + g_t
+        x -= (1 - beta1) * state["Lambda"] * b           # x_t = x_{t-1} - (1 - beta1) Lambda b_t
+
+    @staticmethod
+    def step(x, g, state, t, lr, betas, eps, weight_decay):
+        beta1, beta2 = betas
+        g = weight_decay_(x, g, lr, weight_decay)
+        if state["switched"]:
+            SWATS.sgd_update(x, g, state, beta1)
+        else:
+            SWATS.update(x, g, state, t, lr, beta1, beta2, eps)
 
 
 # ---------------------------------------------------------------------------------- 9. Lookahead
@@ -358,18 +420,18 @@ def lookahead_sync_(fast, slow, alpha):
 # -------------------------------------------------------------------------------------- 10. Nadam
 
 def nadam_mu(t, beta1, momentum_decay):
-    r"""Dozat's momentum schedule $\mu_t = \beta_1 (1 - \tfrac12 \cdot 0.96^{t\psi})$."""
+    r"""Dozat's momentum schedule $\mu_t = \beta_1 (1 - \tfrac12 \cdot 0.96^{t\psi})$, $\psi$ = ``momentum_decay``."""
     return beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
 
 
 class NAdam(Adam):
     r"""Nadam: Adam with Nesterov's look-ahead, the next momentum applied to $m_t$ now.
 
-    $$x_t = x_{t-1} - \gamma\Big(\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\, g_t
+    $$x_t = x_{t-1} - \eta\Big(\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\, g_t
           + \frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i}\, m_t\Big) \Big/ \big(\sqrt{\hat v_t} + \epsilon\big)$$
     """
 
-    defaults = dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+    defaults = dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                     decoupled_weight_decay=False, maximize=False)
     state_names = dict(Adam.state_names, mu_prod="mu_product")
     scalar_state = ("mu_prod",)
@@ -384,24 +446,26 @@ class NAdam(Adam):
         return dict(Adam.init(x, h), mu_prod=1.0)
 
     @staticmethod
+    def update(x, g, m, v, t, lr, mu, mu_next, mu_prod, beta2, eps):
+        denom = B.sqrt(v / (1 - beta2 ** t)) + eps                      # sqrt(v_hat_t) + eps
+        B.addcdiv_(x, g, denom, -lr * (1 - mu) / (1 - mu_prod))          # the gradient's share, mu_t
+        B.addcdiv_(x, m, denom, -lr * mu_next / (1 - mu_prod * mu_next))  # the momentum's, mu_{t+1}
+
+    @staticmethod
     def step(x, g, state, t, lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize):
         beta1, beta2 = betas
         g = weight_decay_(x, direction(g, maximize), lr, weight_decay, decoupled_weight_decay)
         mu, mu_next = nadam_mu(t, beta1, momentum_decay), nadam_mu(t + 1, beta1, momentum_decay)
-        state["mu_prod"] *= mu
-        mu_prod = float(state["mu_prod"])
+        state["mu_prod"] *= mu                           # prod_{i <= t} mu_i
         m, v = Adam.moments_(state, g, beta1, beta2)
-        denom = B.sqrt(v / (1 - beta2 ** t))
-        denom += eps
-        B.addcdiv_(x, g, denom, -lr * (1 - mu) / (1 - mu_prod))
-        B.addcdiv_(x, m, denom, -lr * mu_next / (1 - mu_prod * mu_next))
+        NAdam.update(x, g, m, v, t, lr, mu, mu_next, float(state["mu_prod"]), beta2, eps)
 
 
 # ------------------------------------------------------------------------- 12. Beyond: AdaBound
 
 def adabound_bounds(t, final_lr, gamma):
-    r"""AdaBound's bounds on the per-coordinate step size: $\eta_l = \gamma^* (1 - \frac{1}{\gamma t + 1})$,
-    $\eta_u = \gamma^* (1 + \frac{1}{\gamma t})$, both tending to the final SGD rate $\gamma^*$."""
+    r"""AdaBound's bounds on the per-coordinate step size: $\eta_l = \eta^* (1 - \frac{1}{\gamma t + 1})$,
+    $\eta_u = \eta^* (1 + \frac{1}{\gamma t})$, both tending to the final SGD rate $\eta^*$."""
     lower = final_lr * (1 - 1 / (gamma * t + 1))
     upper = final_lr * (1 + 1 / (gamma * t)) if gamma * t > 0 else math.inf
     return lower, upper
@@ -409,12 +473,12 @@ def adabound_bounds(t, final_lr, gamma):
 
 class AdaBound(Adam):
     r"""AdaBound (Luo et al., 2019; the authors' code): Adam's per-coordinate step size clipped into
-    bounds that tighten towards a final SGD learning rate, so training moves from Adam to SGD.
+    bounds that tighten towards a final SGD learning rate $\eta^*$, so training moves from Adam to SGD.
 
-    $$x_t = x_{t-1} - \mathrm{clip}\Big(\frac{\gamma\sqrt{1-\beta_2^t}}{(1-\beta_1^t)(\sqrt{v_t}+\epsilon)},
+    $$x_t = x_{t-1} - \mathrm{clip}\Big(\frac{\eta\sqrt{1-\beta_2^t}}{(1-\beta_1^t)(\sqrt{v_t}+\epsilon)},
     \eta_l(t), \eta_u(t)\Big)\, m_t$$
 
-    Under a learning-rate schedule the final rate follows it: $\gamma^* = $ ``final_lr`` $\cdot\, \gamma / \gamma_0$.
+    Under a learning-rate schedule the final rate follows it: $\eta^* = $ ``final_lr`` $\cdot\, \eta / \eta_0$.
     ``amsbound`` uses the running maximum of $v$, as AMSGrad does.
     """
 
@@ -434,16 +498,17 @@ class AdaBound(Adam):
         return Adam.init(x, dict(h, amsgrad=h["amsbound"]))
 
     @staticmethod
+    def update(x, m, v, t, lr, final_lr, gamma, beta1, beta2, eps):
+        step_size = lr * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)   # Adam's step size, bias-corrected
+        lower, upper = adabound_bounds(t, final_lr, gamma)              # [eta_l(t), eta_u(t)]
+        x -= B.clip(step_size / (B.sqrt(v) + eps), lower, upper) * m    # x_t = x_{t-1} - clip(...) m_t
+
+    @staticmethod
     def step(x, g, state, t, lr, betas, final_lr, gamma, eps, weight_decay, amsbound, base_lr):
         beta1, beta2 = betas
         g = weight_decay_(x, g, lr, weight_decay)
         m, v = Adam.moments_(state, g, beta1, beta2)
         if amsbound:
-            B.maximum_(state["v_max"], v)
-            v = state["v_max"]
-        step_size = lr * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
-        base_lr = lr if base_lr is None else base_lr
-        lower, upper = adabound_bounds(t, final_lr * lr / base_lr, gamma)
-        denom = B.sqrt(v)
-        denom += eps
-        x -= B.clip(step_size / denom, lower, upper) * m
+            v = amsgrad_(state, v)
+        base_lr = lr if base_lr is None else base_lr     # final_lr follows a schedule of lr
+        AdaBound.update(x, m, v, t, lr, final_lr * lr / base_lr, gamma, beta1, beta2, eps)

@@ -15,8 +15,9 @@ Environment switches:
 
 * ``OPTLIB_RETRAIN=1``: ignore the shipped store, train everything on this machine (into the user cache,
   so an interrupted refresh resumes where it stopped).
-* ``OPTLIB_NO_TRAIN=1``: training is forbidden; a miss raises :class:`StoreMiss` listing the missing or
-  stale runs and the command that refreshes them. CI builds the book in full mode this way.
+* ``OPTLIB_NO_TRAIN=1``: training is forbidden and only the shipped store counts; a miss raises
+  :class:`StoreMiss` listing the missing or stale runs and the command that refreshes them. CI builds
+  the book in full mode this way.
 * ``OPTLIB_MANIFEST``: the file where every full-mode lookup records the key it served (default
   ``manifest.txt`` in the user cache), so that ``promote``/``prune`` know what the book uses.
 
@@ -172,19 +173,51 @@ def _cell_filled(cell):
     return True
 
 
+def _source(obj):
+    """The source text of a class or function; for one without a file (defined interactively, generated),
+    what stands for it: a function's bytecode and constants, a class's plain attributes (its methods are
+    hashed on their own by :func:`dependencies`)."""
+    try:
+        return inspect.getsource(obj)
+    except (OSError, TypeError):
+        code = getattr(obj, "__code__", None)
+        if code is not None:
+            return repr(code.co_code) + repr([c for c in code.co_consts if not isinstance(c, types.CodeType)])
+        plain = (str, int, float, bool, type(None), tuple, frozenset)
+        return repr(sorted((k, repr(v)) for k, v in vars(obj).items() if isinstance(v, plain)))
+
+
+_hashes = {}  # (roots, signature of optlib's files) -> hash: looking the sources up costs ~0.1 s per run
+
+
+def _files_signature():
+    """Modification times of every loaded optlib module: an edited file invalidates the cached hashes."""
+    files = sorted(m.__file__ for name, m in list(sys.modules.items())
+                   if name.split(".")[0] == "optlib" and getattr(m, "__file__", None))
+    return tuple((f, os.stat(f).st_mtime_ns) for f in files if os.path.exists(f))
+
+
+def forget_hashes():
+    """Drop the cached source hashes (after changing code without changing a file, as tests do)."""
+    _hashes.clear()
+
+
 def source_hash(*roots):
     """SHA-256 (16 hex digits) of the source of everything :func:`dependencies` finds from `roots`;
     None when nothing of optlib is involved (torch's own classes are covered by the torch version)."""
+    key = (roots, _files_signature())
+    if key not in _hashes:
+        _hashes[key] = _source_hash(roots)
+    return _hashes[key]
+
+
+def _source_hash(roots):
     deps = dependencies(*roots)
     if not deps:
         return None
     digest = hashlib.sha256()
     for name in sorted(deps):
-        try:
-            source = inspect.getsource(deps[name])
-        except (OSError, TypeError):  # defined interactively: its compiled code stands for the source
-            source = repr(getattr(deps[name], "__code__", deps[name]).co_code)
-        digest.update(f"{name}\n{source}\n".encode())
+        digest.update(f"{name}\n{_source(deps[name])}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -313,14 +346,15 @@ def _record_use(key):
 
 def lookup(config, record=True):
     """The stored history (a dict) for `config`, or None: shipped store (unless ``OPTLIB_RETRAIN``),
-    then user cache. With `record`, the key goes into the manifest."""
+    then user cache (unless ``OPTLIB_NO_TRAIN``: then the shipped store must hold every run, whatever
+    this machine's cache holds). With `record`, the key goes into the manifest."""
     key = key_of(config)
     entry = None
     if not _flag("OPTLIB_RETRAIN"):
         entry = shipped_entries().get(key)
         if entry is not None and entry["config"] != config:
             entry = None
-    if entry is None:
+    if entry is None and not training_forbidden():  # the CI check is about the shipped store alone
         entry = _read_cached(key, config)
     if entry is not None and record:
         _record_use(key)

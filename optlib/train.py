@@ -456,7 +456,7 @@ def cache_dir():
 
 
 def default_workers():
-    """Worker processes for training: ``$OPTLIB_WORKERS``, else one per core."""
+    """Worker processes for training: ``$OPTLIB_WORKERS``, else one per core this process may use."""
     value = os.environ.get("OPTLIB_WORKERS")
     if value:
         try:
@@ -464,7 +464,7 @@ def default_workers():
         except ValueError:
             raise ValueError(f"OPTLIB_WORKERS must be a positive integer, got {value!r}") from None
         return int(value)
-    return os.cpu_count() or 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 _worker_data = {}
@@ -482,14 +482,23 @@ def _worker_train(job):
     return history.to_dict(), [str(w.message) for w in caught if issubclass(w.category, DivergenceWarning)]
 
 
-def _train_all(jobs, data, workers, progress):
+def _train_all(jobs, data, workers, progress, done=None):
     """Train `jobs` (kwargs of :func:`train`), in `workers` processes when there are several; return
-    their histories in order. One thread per run either way, so the numbers do not depend on `workers`."""
+    their histories in order. One thread per run either way, so the numbers do not depend on `workers`.
+    ``done(i, history)`` is called as each run finishes, so that an interruption loses only the runs
+    still training (a long refresh resumes run by run)."""
     if not jobs:
         return []  # everything came from the store: no bar at all
     histories = [None] * len(jobs)
     bar = _bar(sum(j["epochs"] for j in jobs), f"training {len(jobs)} run(s)", "epoch", progress)
     start = time.perf_counter()
+
+    def finished(i, history):
+        histories[i] = history
+        if done is not None:
+            done(i, history)
+        bar.update(jobs[i]["epochs"])
+
     parallel = workers > 1 and len(jobs) > 1
     if parallel:
         try:
@@ -497,32 +506,42 @@ def _train_all(jobs, data, workers, progress):
         except (pickle.PicklingError, AttributeError, TypeError):
             parallel = False  # a lambda or a local class: train here
     if parallel:
-        import multiprocessing
-
-        # fork where there is one, as torch's DataLoader does (workers set 1 thread before any OpenMP work):
-        # it starts in milliseconds and inherits the data; spawn would re-run a script without a main guard.
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        if data is None and method == "fork":
-            default_data()  # loaded once here and inherited, instead of once per worker
-        with concurrent.futures.ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context(method),
-                                                    initializer=_worker_init, initargs=(data,)) as pool:
-            futures = {pool.submit(_worker_train, job): i for i, job in enumerate(jobs)}
-            for future in concurrent.futures.as_completed(futures):
-                i = futures[future]
-                h, messages = future.result()
-                for message in messages:
-                    warnings.warn(f"{jobs[i]['desc']}: {message}", DivergenceWarning, stacklevel=4)
-                histories[i] = History.from_dict(h)
-                bar.update(jobs[i]["epochs"])
+        _train_in_workers(jobs, data, min(workers, len(jobs)), finished)
     else:
         for i, job in enumerate(jobs):
-            histories[i] = train(data=data, progress=False, quick=False, threads=1, **job)
-            bar.update(job["epochs"])
+            finished(i, train(data=data, progress=False, quick=False, threads=1, **job))
     _close_complete(bar)
     if progress and not _interactive():  # the static site gets one line instead of a frozen bar
         print(f"trained {len(jobs)} run(s), {sum(j['epochs'] for j in jobs)} epochs, in "
               f"{time.perf_counter() - start:.0f} s ({min(workers, len(jobs)) if parallel else 1} process(es))")
     return histories
+
+
+def _train_in_workers(jobs, data, workers, finished):
+    import multiprocessing
+
+    # fork where there is one, as torch's DataLoader does (workers set 1 thread before any OpenMP work):
+    # it starts in milliseconds and inherits the data; spawn would re-run a script without a main guard.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    if data is None and method == "fork":
+        default_data()  # loaded once here and inherited, instead of once per worker
+    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                                                  initializer=_worker_init, initargs=(data,))
+    try:
+        futures = {pool.submit(_worker_train, job): i for i, job in enumerate(jobs)}
+        for future in concurrent.futures.as_completed(futures):
+            i = futures[future]
+            h, messages = future.result()
+            for message in messages:
+                warnings.warn(f"{jobs[i]['desc']}: {message}", DivergenceWarning, stacklevel=5)
+            finished(i, History.from_dict(h))
+    except BaseException:
+        # an interrupt (or a failed run): stop the workers now instead of waiting for their runs to end
+        for process in list((pool._processes or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, scheduler_step="epoch", data=None,
@@ -576,11 +595,13 @@ def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, schedul
             pending.append((name, j, job, config))
     if pending and use_store and store.training_forbidden():
         raise store.miss_error([(job["desc"], config) for _, _, job, config in pending])
-    histories = _train_all([p[2] for p in pending], data, workers, progress)
-    for (name, j, _, config), history in zip(pending, histories):
+    def done(i, history):
+        name, j, _, config = pending[i]
         results[name][j] = history
         if use_store:
             store.save(config, history.to_dict())
+
+    _train_all([p[2] for p in pending], data, workers, progress, done)
     return Comparison(results, seeds, dict(epochs=epochs, batch_size=batch_size, n_train=n_train, n_test=n_test,
                                            device=device.type, data=data_id, scheduler=scheduler,
                                            scheduler_step=scheduler_step, model=model))
@@ -681,10 +702,11 @@ class Comparison:
         (``"std"``: ± one standard deviation, ``"minmax"``, or None). The legend sits under the axes, off
         the data; readable at about 700 px. Returns the matplotlib figure."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         if band not in ("std", "minmax", None):
             raise ValueError(f'band must be "std", "minmax" or None, got {band!r}')
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+        fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.8), layout="constrained")
         for name, hs in self.runs.items():
             for ax, key in zip(axes, ("train_loss", "test_acc")):
                 curves = torch.tensor([getattr(h, key) for h in hs], dtype=torch.float64)
@@ -698,10 +720,11 @@ class Comparison:
                               else (mean - curves.std(0), mean + curves.std(0)))
                     ax.fill_between(epochs, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
         n = len(self.seeds)
-        spread = {"minmax": "band: min-max", "std": "band: ± 1 std"}.get(band) if n > 1 else None
-        subtitle = f"mean over {n} seeds, {spread}" if n > 1 else "1 seed"
+        spread = {"minmax": "band: min to max", "std": "band: ± 1 std"}.get(band) if n > 1 else None
+        fig.suptitle(f"mean over {n} seeds{', ' + spread if spread else ''}" if n > 1 else "1 seed", fontsize=10)
         for ax, title, ylabel in zip(axes, ("Training loss", "Test accuracy"), ("cross-entropy loss", "accuracy (%)")):
-            ax.set(title=f"{title} ({subtitle})" if spread or n == 1 else title, xlabel="epoch", ylabel=ylabel)
+            ax.set(title=title, xlabel="epoch", ylabel=ylabel)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
             ax.grid(alpha=0.3)
         fig.legend(loc="outside lower center", ncols=min(len(self.runs), 3), frameon=False)
         return fig

@@ -4,8 +4,18 @@ import numpy as np
 import pytest
 
 from optlib import objectives
-from optlib.objectives import (OBJECTIVES, Beale, Bowl, Bumpy, Composite, Himmelblau, LogSquare, Quadratic,
-                               Rosenbrock, Saddle)
+from optlib.objectives import (
+    OBJECTIVES,
+    Beale,
+    Bowl,
+    Bumpy,
+    Composite,
+    Himmelblau,
+    LogSquare,
+    Quadratic,
+    Rosenbrock,
+    Saddle,
+)
 
 ALL = [Quadratic(1.0), Quadratic(20.0), Composite(), LogSquare(), Bumpy(), Bowl(1.0, 10.0), Bowl(2.0, 0.5),
        Rosenbrock(), Rosenbrock(2.0, 10.0), Beale(), Saddle(), Himmelblau()]
@@ -156,3 +166,51 @@ def test_registry():
     assert all(isinstance(f, objectives.Objective) for f in OBJECTIVES.values())
     assert {"Rosenbrock", "bumpy", "composite", "saddle"} <= set(OBJECTIVES)
     assert all(name == f.name for name, f in OBJECTIVES.items())
+
+
+# -- Noisy: the seeded noisy-gradient wrapper -------------------------------------------------------
+
+def test_noisy_gradient_is_exact_plus_seeded_gaussian_noise():
+    f = objectives.Noisy(Bowl(1.0, 10.0), 2.0, seed=5)
+    x = np.array([1.0, -2.0])
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        np.testing.assert_array_equal(f.grad(x), Bowl(1.0, 10.0).grad(x) + 2.0 * rng.standard_normal(2))
+    assert f(x) == Bowl(1.0, 10.0)(x)  # the value stays noise-free
+    assert f.domain == Bowl(1.0, 10.0).domain and f.dim == 2 and "σ = 2" in f.name
+
+
+def test_noisy_runs_replay_after_reset_and_noise_has_the_scale():
+    import optlib
+    f = objectives.Noisy(Quadratic(1.0), 3.0, seed=0)
+    a = optlib.run(optlib.SGD(lr=0.1), f, 5.0, 50)
+    f.reset()
+    np.testing.assert_array_equal(optlib.run(optlib.SGD(lr=0.1), f, 5.0, 50), a)
+    assert not np.array_equal(optlib.run(optlib.SGD(lr=0.1), f, 5.0, 50), a)  # without reset: new noise
+    g = objectives.Noisy(Quadratic(1.0), 3.0, seed=1)
+    draws = np.array([g.grad(np.array([0.0]))[0] for _ in range(4000)])
+    assert abs(draws.mean()) < 0.15 and draws.std() == pytest.approx(3.0, rel=0.05)
+    np.testing.assert_array_equal(objectives.Noisy(Quadratic(1.0), 0.0).grad(np.array([2.0])), [4.0])
+
+
+@pytest.mark.parametrize("scale", [-1.0, float("nan"), float("inf"), "1"])
+def test_noisy_rejects_bad_scales(scale):
+    with pytest.raises(ValueError, match="Invalid noise scale"):
+        objectives.Noisy(Quadratic(1.0), scale)
+    with pytest.raises(TypeError, match="needs an objective with grad"):
+        objectives.Noisy(lambda x: x, 1.0)
+
+
+def test_noisy_per_coordinate_scale_on_flat_is_pure_noise():
+    """Chapter 11's setting: zero gradient, noise of std 10 along x and 0.1 along y."""
+    f = objectives.Noisy(objectives.Flat(2), [10.0, 0.1], seed=0)
+    draws = np.array([f.grad(np.zeros(2)) for _ in range(3000)])
+    np.testing.assert_allclose(draws.std(axis=0), [10.0, 0.1], rtol=0.05)
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(draws[:5], np.array([10.0, 0.1]) * rng.standard_normal((5, 2)))
+
+
+def test_slope_has_gradient_one_everywhere():
+    s = objectives.Slope()
+    np.testing.assert_array_equal(s.grad(np.array([-3.0, 0.0, 7.0])), [1.0, 1.0, 1.0])
+    assert s(2.5) == 2.5

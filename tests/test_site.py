@@ -7,6 +7,10 @@ page: no console error or uncaught exception, no request leaves 127.0.0.1, the m
 MathJax (no raw TeX left), every <img> loaded, no empty widget placeholder, and each kernel-free
 widget player redraws when a control moves. Full-page screenshots go to artifacts/screenshots/.
 
+The player's features (compare mode, click-to-start, toggles, noise, the EWA and phase-diagram views,
+standing in for a missing widget in a JupyterLab output area) are driven on a small page of players
+built by the test itself, no book build needed: `pytest tests/test_site.py -k player`.
+
 Skipped when no Chromium is found (set CHROMIUM=/path/to/chromium to choose one).
     pytest tests/test_site.py -v                   # reuses the notebook execution cache
     OPTBOOK_FRESH=1 pytest tests/test_site.py -v   # from an empty artifacts/site (after changing optlib)
@@ -213,13 +217,14 @@ PLAYER_CHECK = """
 (() => {
   const out = [];
   document.querySelectorAll('[data-optlib-explore]').forEach(root => {
-    const draw = () => (root.querySelector('svg.ox-main path.ox-traj') || {}).getAttribute?.('d') + '|' +
-                       (root.querySelector('svg.ox-loss path') || {}).getAttribute?.('d');
+    const draw = () => [...root.querySelectorAll('svg.ox-panel')].map(s => s.innerHTML.length + ':' +
+                        [...s.querySelectorAll('path.ox-line, circle.ox-choice')].map(p => p.getAttribute('d') ||
+                        p.getAttribute('cx')).join(';')).join('|') + root.querySelector('.ox-status').textContent;
     const r = {id: root.id, ready: root.getAttribute('data-ready') === '1', changed: [], controls: 0,
                status: root.querySelector('.ox-status').textContent};
     const move = (ctl, value, ev) => { const before = draw(); ctl.value = String(value);
                                         ctl.dispatchEvent(new Event(ev)); return draw() !== before; };
-    root.querySelectorAll('input.ox-slider').forEach(inp => {
+    root.querySelectorAll('input[type=range][data-control]').forEach(inp => {
       r.controls++;
       const start = +inp.value, max = +inp.max;
       let changed = false;
@@ -227,9 +232,22 @@ PLAYER_CHECK = """
       move(inp, start, 'input');
       r.changed.push(changed);
     });
-    const sel = root.querySelector('select.ox-objective');
-    if (sel) { r.controls++; r.changed.push(move(sel, sel.options.length - 1, 'change')); move(sel, 0, 'change'); }
-    r.nonEmpty = (root.querySelector('svg.ox-main path.ox-traj').getAttribute('d') || '').length > 0;
+    root.querySelectorAll('input[type=checkbox][data-control]').forEach(box => {
+      r.controls++;
+      const before = draw(); box.click(); r.changed.push(draw() !== before); box.click();
+    });
+    root.querySelectorAll('.ox-buttons[data-control]').forEach(group => {
+      r.controls++;
+      const b = [...group.querySelectorAll('button')], on = b.findIndex(x => x.className === 'ox-on');
+      const before = draw(); b[(on + 1) % b.length].click(); r.changed.push(draw() !== before); b[on].click();
+    });
+    root.querySelectorAll('select[data-control]').forEach(sel => {
+      r.controls++;
+      const start = sel.value;
+      r.changed.push(move(sel, sel.options.length - 1 === +start ? 0 : sel.options.length - 1, 'change'));
+      move(sel, start, 'change');
+    });
+    r.nonEmpty = [...root.querySelectorAll('svg.ox-panel')].every(s => s.querySelector('text'));
     out.push(r);
   });
   return out;
@@ -299,6 +317,218 @@ def test_every_toc_page_is_checked():
     """The parametrization above covers the whole toc (this fails if _toc.yml cannot be read)."""
     pages = toc_pages()
     assert pages[0] == "book/intro.html" and pages[-1] == "book/bibliography.html"
+
+
+# ---------------------------------------------------------------------------------------------
+# The static player's features, on a small page of players built here (no book build needed)
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def players(browser):
+    """A page with four players: compare + noise + click, toggles/buttons/dropdown, EWA, phase diagram."""
+    import numpy as np
+
+    import optlib
+    from optlib import objectives
+    from optlib.widgets import ewa_explorer, explore, momentum_phase
+    figures = {
+        "compare": explore({"GD": lambda lr: optlib.SGD(lr=lr),
+                            "momentum": lambda lr, beta: optlib.SGD(lr=lr, momentum=beta),
+                            "Adam": lambda lr: optlib.Adam(lr=lr * 100)},
+                           objectives.Bowl(1.0, 10.0), {"lr": [0.005, 0.02], "beta": [0.5, 0.9]},
+                           noise=[0.0, 30.0], click=5, steps=60, title="compare"),
+        "controls": explore(lambda lr, nesterov, kind: optlib.SGD(lr=lr, momentum=0.9 if kind == "heavy" else 0.5,
+                                                                   nesterov=nesterov),
+                            [objectives.Bowl(1.0, 10.0), objectives.Rosenbrock(), objectives.Saddle()],
+                            {"lr": [0.001, 0.01], "nesterov": [False, True], "kind": ["light", "heavy"]},
+                            steps=80, title="controls"),
+        "ewa": ewa_explorer(),
+        "phase": momentum_phase(),
+    }
+    body = "".join(f'<section id="{k}">{f.to_html()}</section>' for k, f in figures.items())
+    folder = Path(tempfile.mkdtemp(prefix="optlib-players-"))
+    (folder / "index.html").write_text('<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>players</title>'
+                                       f'</head><body style="width:720px;margin:0 auto">{body}</body></html>')
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    browser.events.clear()
+    browser.call("Emulation.setDeviceMetricsOverride", width=760, height=900, deviceScaleFactor=1, mobile=False)
+    browser.call("Page.navigate", url=f"{base}/index.html")
+    browser.wait_event("Page.loadEventFired")
+    yield browser, figures, base
+    server.shutdown()
+    server.server_close()
+    shutil.rmtree(folder, ignore_errors=True)
+    assert np  # numpy is what the figures were built with
+
+
+def _q(section, selector):
+    return f"document.querySelector('#{section} {selector}')"
+
+
+def state(cdp, section):
+    return cdp.js(f"""(() => {{
+      const root = document.querySelector('#{section} .optlib-player');
+      const panel = root.querySelector('svg.ox-panel');
+      return {{frame: +root.getAttribute('data-frame'),
+              lines: [...panel.querySelectorAll('path.ox-line')].map(p => [p.getAttribute('stroke'), p.getAttribute('d')]),
+              start: (() => {{ const c = panel.querySelector('circle.ox-start'); return c && [+c.getAttribute('cx'), +c.getAttribute('cy')]; }})(),
+              choice: (() => {{ const c = panel.querySelector('circle.ox-choice'); return c && [+c.getAttribute('cx'), +c.getAttribute('cy')]; }})(),
+              image: (panel.querySelector('image') || {{getAttribute: () => ''}}).getAttribute('href').slice(-40),
+              status: [...root.querySelectorAll('.ox-status div')].map(d => d.textContent),
+              legend: root.querySelector('.ox-legend').textContent,
+              losses: [...root.querySelectorAll('svg.ox-panel')[1]?.querySelectorAll('text') || []].map(t => t.textContent)}};
+    }})()""")
+
+
+def test_players_load_without_errors_and_answer_every_control(players):
+    cdp, figures, base = players
+    results = cdp.js(PLAYER_CHECK)
+    cdp.js("0")
+    assert not _collect_problems(cdp.events, base)
+    assert len(results) == len(figures)
+    # the script replaced each still picture by the live SVG panels
+    assert cdp.js("document.querySelectorAll('img.ox-still').length") == 0
+    assert cdp.js("[...document.querySelectorAll('.ox-plots')].every(p => p.offsetHeight > 100)")
+    for r in results:
+        assert r["ready"] and r["nonEmpty"], r
+        assert r["controls"] and all(r["changed"]), r
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    height = int(cdp.js("document.documentElement.scrollHeight"))
+    cdp.call("Emulation.setDeviceMetricsOverride", width=760, height=height, deviceScaleFactor=1, mobile=False)
+    shot = cdp.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    (SHOTS / "players.png").write_bytes(base64.b64decode(shot["data"]))
+    cdp.call("Emulation.setDeviceMetricsOverride", width=760, height=900, deviceScaleFactor=1, mobile=False)
+
+
+def test_player_compare_mode_overlays_each_optimizer_in_its_colour(players):
+    cdp, _, _ = players
+    s = state(cdp, "compare")
+    assert len(s["lines"]) == 3 and len({c for c, _ in s["lines"]}) == 3
+    for name in ("GD", "momentum", "Adam", "start", "minimum"):
+        assert name in s["legend"]
+    assert [t.split(":")[0] for t in s["status"]] == ["GD", "momentum", "Adam"]
+    # a slider only momentum takes: only momentum's line moves
+    cdp.js(f"(() => {{ const i = {_q('compare', 'input[aria-label=beta]')}; i.value = '1'; i.dispatchEvent(new Event('input')); }})()")
+    t = state(cdp, "compare")
+    assert t["lines"][0] == s["lines"][0] and t["lines"][2] == s["lines"][2] and t["lines"][1] != s["lines"][1]
+
+
+def test_player_click_on_the_landscape_starts_from_the_nearest_grid_point(players):
+    cdp, figures, _ = players
+    before = state(cdp, "compare")
+    # click at 75 % across and 20 % down the plot area (SVG margins: left 58, top 26)
+    point = cdp.js(f"""(() => {{
+      const svg = {_q('compare', 'svg.ox-panel')}, r = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal;
+      const k = r.width / vb.width, W = vb.width - 58 - 12, H = vb.height - 26 - 40;
+      const x = r.left + k * (58 + 0.75 * W), y = r.top + k * (26 + 0.2 * H);
+      svg.dispatchEvent(new MouseEvent('click', {{clientX: x, clientY: y, bubbles: true}}));
+      return [58 + 0.75 * W, 26 + 0.2 * H, W, H];
+    }})()""")
+    after = state(cdp, "compare")
+    assert after["frame"] != before["frame"] and after["lines"] != before["lines"]
+    # the new start is the grid point nearest the click (in the box's proportions), drawn where it is
+    data = figures["compare"].data()
+    scene = data["scenes"][0]
+    (x0, x1), (y0, y1) = scene["xr"], scene["yr"]
+    x, y = x0 + 0.75 * (x1 - x0), y1 - 0.2 * (y1 - y0)
+    grid = [data["click"]["starts"][0][i:i + 2] for i in range(0, len(data["click"]["starts"][0]), 2)]
+    gx, gy = min(grid, key=lambda g: ((g[0] - x) / (x1 - x0)) ** 2 + ((g[1] - y) / (y1 - y0)) ** 2)
+    W, H = point[2], point[3]
+    assert after["start"] == [pytest.approx(58 + (gx - x0) / (x1 - x0) * W, abs=0.5),
+                              pytest.approx(26 + H - (gy - y0) / (y1 - y0) * H, abs=0.5)]
+
+
+def test_player_noise_slider_changes_the_runs(players):
+    cdp, _, _ = players
+    before = state(cdp, "compare")
+    cdp.js(f"(() => {{ const i = {_q('compare', 'input[aria-label=noise]')}; i.value = '1'; i.dispatchEvent(new Event('input')); }})()")
+    after = state(cdp, "compare")
+    assert all(a != b for a, b in zip(after["lines"], before["lines"]))
+    assert after["status"] != before["status"]
+
+
+def test_player_toggle_buttons_and_dropdown(players):
+    cdp, _, _ = players
+    s0 = state(cdp, "controls")
+    cdp.js(f"{_q('controls', 'input[type=checkbox]')}.click()")
+    s1 = state(cdp, "controls")
+    assert s1["frame"] != s0["frame"] and s1["lines"] != s0["lines"]
+    cdp.js(f"{_q('controls', '.ox-buttons button:not(.ox-on)')}.click()")
+    s2 = state(cdp, "controls")
+    assert s2["frame"] != s1["frame"] and s2["lines"] != s1["lines"]
+    assert cdp.js(f"{_q('controls', '.ox-buttons button.ox-on')}.textContent") == "light" or s2 != s1
+    cdp.js(f"(() => {{ const s = {_q('controls', 'select')}; s.value = '2'; s.dispatchEvent(new Event('change')); }})()")
+    s3 = state(cdp, "controls")
+    assert s3["image"] != s2["image"]  # the saddle's landscape
+    assert "log scale" not in " ".join(s3["losses"])  # the saddle's loss can be negative: a linear axis
+    cdp.js(f"(() => {{ const s = {_q('controls', 'select')}; s.value = '0'; s.dispatchEvent(new Event('change')); }})()")
+    ticks = [t for t in state(cdp, "controls")["losses"] if t.startswith("10") or t in ("1", "0.1")]
+    assert len(ticks) == len(set(ticks)) >= 2  # the bowl's log axis: distinct decades
+
+
+def test_ewa_player_bias_correction_and_lag(players):
+    cdp, _, _ = players
+    s0 = state(cdp, "ewa")
+    cdp.js(f"{_q('ewa', 'input[type=checkbox]')}.click()")
+    s1 = state(cdp, "ewa")
+    assert len(s1["lines"]) == len(s0["lines"]) + 1 and "bias-corrected" in s1["legend"]
+    lags = []
+    for i in (0, 5):
+        cdp.js(f"(() => {{ const r = {_q('ewa', 'input[type=range]')}; r.value = '{i}'; r.dispatchEvent(new Event('input')); }})()")
+        import re
+        lags.append(int(re.search(r"lag: (\d+) steps", " ".join(state(cdp, "ewa")["status"])).group(1)))
+    assert lags[1] > lags[0]
+
+
+def test_phase_player_marks_the_choice_and_switches_kappa(players):
+    cdp, _, _ = players
+    s0 = state(cdp, "phase")
+    cdp.js(f"(() => {{ const r = {_q('phase', 'input[aria-label=lr]')}; r.value = '2'; r.dispatchEvent(new Event('input')); }})()")
+    s1 = state(cdp, "phase")
+    assert s1["choice"][0] < s0["choice"][0] and s1["choice"][1] == s0["choice"][1]  # smaller lr: further left
+    cdp.js(f"(() => {{ const s = {_q('phase', 'select')}; s.value = '2'; s.dispatchEvent(new Event('change')); }})()")
+    s2 = state(cdp, "phase")
+    assert s2["image"] != s1["image"] and "κ = 1000" in cdp.js(f"{_q('phase', 'svg.ox-panel')}.textContent")
+    assert any("optimum" in t for t in s2["status"])
+
+
+
+def test_player_stands_in_for_a_missing_widget_in_a_jupyterlab_output_area(players):
+    """The output structure JupyterLab gives a reopened notebook (see optlib/widgets/figure.py): the
+    player's output, then the widget output whose renderer found no model. The player hides that
+    error and stays; once a live widget (class optlib-live) renders, the player steps aside."""
+    cdp, figures, _ = players
+    player_html = json.dumps(figures["ewa"].to_html())
+    result = cdp.js(f"""(async () => {{
+      const area = document.createElement('div'); area.className = 'jp-OutputArea';
+      area.innerHTML = '<div class="jp-OutputArea-child"><div class="jp-OutputArea-output"></div></div>' +
+                       '<div class="jp-OutputArea-child"><div class="jp-OutputArea-output">Loading widget...</div></div>';
+      document.body.appendChild(area);
+      const out = area.querySelector('.jp-OutputArea-output');
+      out.innerHTML = {player_html};
+      // innerHTML does not run scripts; JupyterLab runs those of trusted html outputs, as here:
+      out.querySelectorAll('script:not([type])').forEach(old => {{
+        const s = document.createElement('script'); s.textContent = old.textContent; old.replaceWith(s); }});
+      const [mine, widget] = area.querySelectorAll('.jp-OutputArea-child');
+      const tick = () => new Promise(r => setTimeout(r, 50));
+      await tick();
+      const loading = [mine.style.display, widget.style.display];
+      widget.firstChild.textContent = 'Error displaying widget: model not found';
+      await tick();
+      const missing = [mine.style.display, widget.style.display, mine.querySelector('svg.ox-panel text') !== null];
+      widget.style.display = '';
+      widget.firstChild.innerHTML = '<div class="lm-Widget optlib-live">live figure</div>';
+      await tick();
+      const live = [mine.style.display, widget.style.display];
+      area.remove();
+      return {{loading, missing, live}};
+    }})()""", await_promise=True)
+    assert result["loading"] == ["", "none"]
+    assert result["missing"] == ["", "none", True]
+    assert result["live"] == ["none", ""]
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ def layers(monkeypatch, tmp_path):
     monkeypatch.setenv("OPTLIB_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("OPTLIB_STORE", str(tmp_path / "results"))
     monkeypatch.setenv("OPTLIB_MANIFEST", str(tmp_path / "manifest.txt"))
-    return tmp_path
+    yield tmp_path
+    store.forget_hashes()  # no hash of a monkeypatched source outlives its test
 
 
 @pytest.fixture
@@ -73,6 +74,7 @@ def test_editing_a_rule_misses_only_that_optimizers_runs(small, trained, monkeyp
     real = inspect.getsource
     monkeypatch.setattr(store.inspect, "getsource",
                         lambda obj: real(obj) + ("# edited\n" if obj is rules.Adam else ""))
+    store.forget_hashes()  # the file did not change: drop what was hashed from it
     trained.clear()
     run(small, {"SGD": SGD, "Adam": ADAM, "AdamW": (optim.AdamW, dict(lr=1e-3))})
     assert trained == ["Adam (seed 0)", "AdamW (seed 0)"]  # AdamW's rule builds on Adam's; SGD's does not
@@ -188,13 +190,15 @@ def test_shipped_store_first_then_cache_and_retrain_switch(small, trained, layer
 def test_training_forbidden_fails_on_stale_and_missing_runs(small, layers, monkeypatch):
     run(small, {"SGD": SGD, "Adam": ADAM})
     store.promote()
+    run(small, {"other": (optim.SGD, dict(lr=0.07))})  # in the user cache only
     monkeypatch.setenv("OPTLIB_NO_TRAIN", "1")
-    for f in (layers / "cache").glob("*.json"):
-        f.unlink()
     run(small, {"SGD": SGD, "Adam": ADAM})  # all shipped: fine
+    with pytest.raises(store.StoreMiss, match="other \\(seed 0\\): missing"):
+        run(small, {"other": (optim.SGD, dict(lr=0.07))})  # this machine's cache does not count
     real = inspect.getsource
     monkeypatch.setattr(store.inspect, "getsource",
                         lambda obj: real(obj) + ("# edited\n" if obj is rules.Adam else ""))
+    store.forget_hashes()  # the file did not change: drop what was hashed from it
     with pytest.raises(store.StoreMiss) as err:
         run(small, {"SGD": SGD, "Adam": ADAM, "new": (optim.SGD, dict(lr=0.05))})
     message = str(err.value)
@@ -256,3 +260,17 @@ def test_verify_retrains_a_shipped_run(layers, monkeypatch):
     shipped.write_text(json.dumps(entry) + "\n")
     report, failed = store.verify(1, seed=0)
     assert failed == 1 and "OVER TOLERANCE: ['test_acc']" in report[0]
+
+
+def test_an_interruption_keeps_the_runs_already_finished(small, layers, monkeypatch):
+    real = tr.train
+
+    def second_run_interrupted(*a, **k):
+        if k["seed"] == 1:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(tr, "train", second_run_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(small, {"SGD": SGD}, seeds=(0, 1))
+    assert len(list((layers / "cache").glob("*.json"))) == 1  # seed 0 was kept: a rerun trains seed 1 only

@@ -295,3 +295,44 @@ def test_select_lr_on_a_validation_split(monkeypatch):
     with pytest.raises(ValueError, match="lrs"):
         tuning.select_lr(SGD, [0.1, 0.1, 0.2])
     assert tuning.log_grid(1e-3, 1e-1) == [0.001, 0.00316, 0.01, 0.0316, 0.1]
+
+
+def test_bars_only_where_someone_watches(monkeypatch):
+    import sys
+    import types
+
+    class Shell:
+        config = {"IPKernelApp": {}}
+
+    monkeypatch.delenv("OPTLIB_PROGRESS", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: None))
+    assert tr._interactive()  # a terminal or a script: bars
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=Shell))
+    assert not tr._interactive()  # a kernel without a Jupyter server: the book build executing a notebook
+    monkeypatch.setenv("JPY_SESSION_NAME", "book/07-adam.ipynb")
+    assert tr._interactive()  # a kernel started by JupyterLab
+    monkeypatch.setenv("OPTLIB_PROGRESS", "summary")
+    assert not tr._interactive()
+
+
+def test_describe_and_undescribe_round_trip():
+    from optlib import optim
+
+    spec = (optim.Lookahead, dict(k=5, alpha=0.5), (optim.Adam, dict(lr=1e-3, betas=(0.9, 0.99))))
+    sched = (torch.optim.lr_scheduler.StepLR, dict(step_size=2, gamma=0.5))
+    assert tr.undescribe(tr.describe(spec)) == spec
+    assert tr.undescribe(tr.describe(sched)) == sched
+    with pytest.raises(TypeError, match="spec"):
+        tr.describe(lambda p: None)
+
+
+class Broken(torch.optim.SGD):
+    def __init__(self, params, **kwargs):
+        raise RuntimeError("broken optimizer")
+
+
+def test_a_failing_worker_run_raises_without_hanging(small):
+    with pytest.raises(RuntimeError, match="broken optimizer"):
+        compare({"ok": SGD, "broken": (Broken, dict(lr=0.1))}, seeds=(0, 1), epochs=1, data=small,
+                progress=False, cache=False, workers=2)
