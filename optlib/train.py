@@ -291,7 +291,8 @@ def evaluate(model, x, y, batch_size=5000):
 
 def train(make_optimizer, epochs=10, batch_size=128, seed=0, data=None, scheduler=None, scheduler_step="epoch",
           device=None, progress=True, n_train=None, n_test=None, quick=None, desc=None, threads=1, model="mlp"):
-    """Train :func:`mlp` (or ``model="cnn"``: :func:`cnn`), initialised from `seed`, on Fashion-MNIST with the given optimizer; return a :class:`History`.
+    """Train :func:`mlp` (or ``model="cnn"``: :func:`cnn`), initialised from `seed`, on Fashion-MNIST with
+    the given optimizer; return a :class:`History`.
 
     make_optimizer: a spec ``(cls, kwargs)`` (see the module docstring) or a callable
         ``params -> optimizer``, e.g. ``lambda p: torch.optim.SGD(p, lr=0.1)`` or ``optlib.optim.Adam``.

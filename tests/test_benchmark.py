@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from optlib import benchmark as bm
-from optlib import data, optim, ranking
+from optlib import data, optim, ranking, store
 from optlib import train as tr
 
 needs_data = pytest.mark.skipif(data.find() is None, reason="Fashion-MNIST is not installed")
@@ -201,7 +201,8 @@ def test_full_protocol_resumes_from_the_store(monkeypatch):
     tiny = bm.Protocol(epochs=1, trials=2, seeds=(0, 1), aa_seeds=(2, 3), n_train=200, n_eval=100)
     entries = ["SGD", "Adam", "SWATS"]
     first = bm.run("mlp", tiny, entries=entries, progress=False)
-    monkeypatch.setenv("OPTLIB_NO_TRAIN", "1")  # every run must now come from the store
+    assert store.promote(all_runs=True) == 3 * 2 + 3 * 2 + 2  # tuning trials, final seeds, A/A twin
+    monkeypatch.setenv("OPTLIB_NO_TRAIN", "1")  # every run must now come from the shipped store
     again = bm.run("mlp", tiny, entries=entries, progress=False)
     assert again["final_test_acc"] == first["final_test_acc"] and again["sensitivity"] == first["sensitivity"]
     assert again["fingerprint"] == first["fingerprint"]
