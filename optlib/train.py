@@ -77,6 +77,30 @@ def mlp(seed=0):
         return nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
+def cnn(seed=0):
+    """A small CNN, the benchmark's second workload: two 3x3 convolutions (16 and 32 channels, ReLU,
+    2x2 max-pooling) and a linear layer, 784 pixels -> 10 logits, initialised from `seed`.
+
+    It takes the same flat 784-pixel rows as :func:`mlp` (reshaped to 1x28x28 inside), so the data and
+    the trainer are shared; its weights are shared across the image, unlike the MLP's."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Unflatten(1, (1, 28, 28)),
+                             nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+
+
+# The models a run can train, by name (the `model` argument of train/compare); the description is what
+# the result key records ("mlp" keeps the key it had before there was a choice).
+MODELS = {"mlp": (mlp, "mlp-784-128-128-10"), "cnn": (cnn, "cnn-c16-c32-10")}
+
+
+def _check_model(model):
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
+
+
 def stratified_indices(y, n, seed=0):
     """Sorted indices of `n` examples of labels `y`, the same number from each class, chosen by `seed`."""
     g = torch.Generator().manual_seed(seed)
@@ -266,8 +290,9 @@ def evaluate(model, x, y, batch_size=5000):
 
 
 def train(make_optimizer, epochs=10, batch_size=128, seed=0, data=None, scheduler=None, scheduler_step="epoch",
-          device=None, progress=True, n_train=None, n_test=None, quick=None, desc=None, threads=1):
-    """Train :func:`mlp` (`seed`) on Fashion-MNIST with the given optimizer; return a :class:`History`.
+          device=None, progress=True, n_train=None, n_test=None, quick=None, desc=None, threads=1, model="mlp"):
+    """Train :func:`mlp` (or ``model="cnn"``: :func:`cnn`), initialised from `seed`, on Fashion-MNIST with
+    the given optimizer; return a :class:`History`.
 
     make_optimizer: a spec ``(cls, kwargs)`` (see the module docstring) or a callable
         ``params -> optimizer``, e.g. ``lambda p: torch.optim.SGD(p, lr=0.1)`` or ``optlib.optim.Adam``.
@@ -286,6 +311,7 @@ def train(make_optimizer, epochs=10, batch_size=128, seed=0, data=None, schedule
     after the epoch's last step (NaN test loss), training stops, a :class:`DivergenceWarning` says where,
     and the history records it (``diverged_at``); no exception is raised."""
     _check_common(epochs, batch_size, n_train, n_test, [seed], scheduler_step)
+    _check_model(model)
     settings = case_study_settings(quick)
     epochs = min(epochs, settings["max_epochs"] or epochs)
     n_train = n_train if n_train is not None else settings["n_train"]
@@ -294,13 +320,13 @@ def train(make_optimizer, epochs=10, batch_size=128, seed=0, data=None, schedule
     xtr, ytr, xte, yte = _prepare_data(data, n_train, n_test, device)
     with _threads(threads, device):
         return _train(make_optimizer, epochs, batch_size, seed, scheduler, scheduler_step, device, progress,
-                      desc, xtr, ytr, xte, yte)
+                      desc, xtr, ytr, xte, yte, model)
 
 
 def _train(make_optimizer, epochs, batch_size, seed, scheduler, scheduler_step, device, progress, desc,
-           xtr, ytr, xte, yte):
+           xtr, ytr, xte, yte, model_name="mlp"):
     """The loop of :func:`train`, on data already on `device`."""
-    model = mlp(seed).to(device)
+    model = MODELS[model_name][0](seed).to(device)
     optimizer = build_optimizer(make_optimizer, model.parameters())
     sched = build_optimizer(scheduler, optimizer) if scheduler is not None else None
     shuffle = torch.Generator().manual_seed(seed)  # its own generator: the order depends on `seed` only
@@ -397,15 +423,17 @@ def undescribe(description):
     return description
 
 
-def trainer_hash():
-    """Hash of the source that every run executes: the loop, the model, the data preparation."""
-    return store.source_hash(_train, mlp, evaluate, build_optimizer, subset, _prepare_data, default_data)
+def trainer_hash(model="mlp"):
+    """Hash of the source that every run of `model` executes: the loop, the model, the data preparation."""
+    return store.source_hash(_train, MODELS[model][0], evaluate, build_optimizer, subset, _prepare_data,
+                             default_data)
 
 
 def run_config(spec, seed, epochs, batch_size, scheduler, scheduler_step, data_id, n_train, n_test, device,
-               quick=False):
+               quick=False, model="mlp"):
     """Everything that determines a run's numbers (not its display name): the key of :mod:`optlib.store`."""
-    return dict(format=store.FORMAT, trainer=trainer_hash(), model="mlp-784-128-128-10", data=data_id,
+    _check_model(model)
+    return dict(format=store.FORMAT, trainer=trainer_hash(model), model=MODELS[model][1], data=data_id,
                 n_train=n_train, n_test=n_test, epochs=epochs, batch_size=batch_size, seed=seed,
                 optimizer=describe(spec), optimizer_source=store.spec_hash(spec),
                 scheduler=describe(scheduler), scheduler_source=store.spec_hash(scheduler),
@@ -419,7 +447,8 @@ def retrain(config):
     return train(undescribe(config["optimizer"]), epochs=config["epochs"], batch_size=config["batch_size"],
                  seed=config["seed"], scheduler=undescribe(config["scheduler"]),
                  scheduler_step=config["scheduler_step"], device=config["device"], progress=False,
-                 n_train=config["n_train"], n_test=config["n_test"], quick=False).to_dict()
+                 n_train=config["n_train"], n_test=config["n_test"], quick=False,
+                 model=next(k for k, (_, d) in MODELS.items() if d == config["model"])).to_dict()
 
 
 def cache_dir():
@@ -517,7 +546,8 @@ def _train_in_workers(jobs, data, workers, finished):
 
 
 def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, scheduler_step="epoch", data=None,
-            n_train=None, n_test=None, quick=None, device=None, progress=True, cache=True, workers=None):
+            n_train=None, n_test=None, quick=None, device=None, progress=True, cache=True, workers=None,
+            model="mlp"):
     """Train the case-study MLP with each optimizer of `runs` and each seed; return a :class:`Comparison`.
 
     runs: ``{name: spec}``, a spec being ``(cls, kwargs)`` or ``(wrapper, kwargs, inner_spec)``, e.g.
@@ -526,6 +556,7 @@ def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, schedul
     workers: processes that train the missing runs (default :func:`default_workers`; 1 in quick mode,
         where starting a process costs more than a run). Every run uses one torch thread, in a worker
         or not, so that the numbers do not depend on `workers`.
+    model: ``"mlp"`` (the course's) or ``"cnn"`` (:data:`MODELS`).
     Other arguments as in :func:`train`; quick mode (``OPTBOOK_QUICK=1``) applies to sizes not given.
 
     With `cache`, each (run, seed) is looked up in :mod:`optlib.store` by its content (code, settings, data;
@@ -537,6 +568,7 @@ def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, schedul
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be a non-empty sequence of distinct seeds, got {seeds!r}")
     _check_common(epochs, batch_size, n_train, n_test, seeds, scheduler_step)
+    _check_model(model)
     settings = case_study_settings(quick)
     epochs = min(epochs, settings["max_epochs"] or epochs)
     n_train = n_train if n_train is not None else settings["n_train"]
@@ -553,14 +585,14 @@ def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, schedul
     for name, spec in runs.items():
         for j, seed in enumerate(seeds):
             config = (run_config(spec, seed, epochs, batch_size, scheduler, scheduler_step, data_id, n_train,
-                                 n_test, device, settings["quick"]) if cache else None)
+                                 n_test, device, settings["quick"], model) if use_store else None)
             found = store.lookup(config) if use_store else None
             if found is not None:
                 results[name][j] = History.from_dict(found)
                 continue
             job = dict(make_optimizer=spec, epochs=epochs, batch_size=batch_size, seed=seed, scheduler=scheduler,
                        scheduler_step=scheduler_step, device=device, n_train=n_train, n_test=n_test,
-                       desc=f"{name} (seed {seed})")
+                       desc=f"{name} (seed {seed})", model=model)
             pending.append((name, j, job, config))
     if pending and use_store and store.training_forbidden():
         raise store.miss_error([(job["desc"], config) for _, _, job, config in pending])
@@ -573,7 +605,7 @@ def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, schedul
     _train_all([p[2] for p in pending], data, workers, progress, done)
     return Comparison(results, seeds, dict(epochs=epochs, batch_size=batch_size, n_train=n_train, n_test=n_test,
                                            device=device.type, data=data_id, scheduler=scheduler,
-                                           scheduler_step=scheduler_step))
+                                           scheduler_step=scheduler_step, model=model))
 
 
 _METRICS = dict(final_acc=("final test accuracy", lambda h: h.test_acc[-1]),
