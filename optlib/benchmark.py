@@ -136,7 +136,8 @@ def configuration(entry, u):
         raise ValueError(f"entry must be one of {list(ENTRIES)}, got {entry!r}")
     decay_range = DECOUPLED_RANGE if entry == "AdamW" else L2_RANGE
     config = dict(lr=_log_uniform(u[0], *LR_RANGE),
-                  weight_decay=0.0 if u[1] < NO_DECAY else _log_uniform((u[1] - NO_DECAY) / (1 - NO_DECAY), *decay_range),
+                  weight_decay=(0.0 if u[1] < NO_DECAY
+                                else _log_uniform((u[1] - NO_DECAY) / (1 - NO_DECAY), *decay_range)),
                   schedule="constant" if u[2] < 0.5 else "cosine")
     extra = ENTRIES[entry][1]
     if extra:
@@ -210,7 +211,8 @@ def run(workload="mlp", protocol=None, entries=None, progress=True, workers=None
     for t, u in enumerate(points):  # one compare per trial: the same point for every entry, one seed
         configs = {e: configuration(e, u) for e in entries}
         seed = protocol.tuning_seed + t
-        result = _compare({e: optimizer_spec(e, c) for e, c in configs.items()}, (seed,), configs[entries[0]]["schedule"],
+        specs = {e: optimizer_spec(e, c) for e, c in configs.items()}
+        result = _compare(specs, (seed,), configs[entries[0]]["schedule"],
                           tune_data, protocol, workload, progress, workers)
         for e in entries:
             h = result.runs[e][0]
@@ -384,7 +386,8 @@ def load_summary(workload, directory=None, protocol=None):
     protocol = protocol or FULL
     current = json.loads(json.dumps(fingerprint(workload, protocol, list(recorded.get("optimizers") or ENTRIES))))
     changed = [k for k in current if k != "optimizers" and recorded.get(k) != current[k]]
-    changed += [f"optimizer {e}" for e, h in current["optimizers"].items() if recorded.get("optimizers", {}).get(e) != h]
+    before = recorded.get("optimizers", {})
+    changed += [f"optimizer {e}" for e, h in current["optimizers"].items() if before.get(e) != h]
     if set(recorded.get("optimizers") or {}) != set(ENTRIES) and protocol == FULL:
         changed.append("entries")
     if changed:

@@ -117,7 +117,8 @@ class Optimizer:
                                  f"it has {', '.join(self._arguments())}")
 
     def __repr__(self) -> str:
-        changed = {k: v for k, v in self._hyper.items() if k != "base_lr" and (callable(v) or v != self.rule.defaults[k])}
+        changed = {k: v for k, v in self._hyper.items()
+                   if k != "base_lr" and (callable(v) or v != self.rule.defaults[k])}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     def step(self, x: Array, grad: Array) -> Array:

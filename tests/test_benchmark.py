@@ -43,7 +43,8 @@ def test_holm_against_the_chosen_best_only_fails_the_same_simulation():
     for _ in range(300):
         values = gen.normal(0, 0.5, 5) + gen.normal(0, 0.3, (15, 5))
         best = values.mean(1).argmax()
-        wrong += any(ranking.holm([ranking.pair_test(values[best], values[i], True)[3] for i in range(15) if i != best]))
+        p = [ranking.pair_test(values[best], values[i], True)[3] for i in range(15) if i != best]
+        wrong += any(ranking.holm(p))
     assert wrong / 300 > 0.08
 
 
@@ -73,7 +74,8 @@ def test_rank_pairs_shared_seeds_and_uses_welch_otherwise():
 
 
 def test_rank_counts_a_diverged_seed_as_chance():
-    rows = ranking.rank({"ok": [0.8, 0.81, 0.8], "unstable": [0.9, math.nan, 0.9]}, dict.fromkeys(["ok", "unstable"], (0, 1, 2)))
+    rows = ranking.rank({"ok": [0.8, 0.81, 0.8], "unstable": [0.9, math.nan, 0.9]},
+                        dict.fromkeys(["ok", "unstable"], (0, 1, 2)))
     assert rows[0].name == "ok" and rows[1].mean == pytest.approx((0.9 + 0.1 + 0.9) / 3)
 
 
@@ -176,7 +178,8 @@ def _check_summary(s, protocol):
     assert switch["steps"] == protocol.epochs * math.ceil((protocol.n_train or 50_000) / protocol.batch_size)
     assert len(switch["switched"]) == switch["tensors"]
     prov = s["provenance"]
-    assert {"code", "torch", "cpu", "date", "wall_seconds", "device"} <= prov.keys() and prov["torch"] == torch.__version__
+    assert {"code", "torch", "cpu", "date", "wall_seconds", "device"} <= prov.keys()
+    assert prov["torch"] == torch.__version__
     assert s["protocol"]["trials"] == protocol.trials
 
 
