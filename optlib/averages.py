@@ -4,17 +4,24 @@ The EWA is the memory inside momentum (an EWA of gradients), RMSProp (of squared
 Adam (both, bias-corrected). Here it is on its own, on a plain series.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 __all__ = ["ewa", "ewa_weights", "moving_average"]
 
 
-def _check_beta(beta):
+def _check_beta(beta: Any) -> float:
+    if isinstance(beta, (bool, np.bool_)) or not isinstance(beta, (int, float, np.integer, np.floating)):
+        raise TypeError(f"Invalid beta: {beta!r} of type {type(beta).__name__} (expected a real number)")
     if not 0.0 <= beta < 1.0:  # `not` also rejects NaN
         raise ValueError(f"Invalid beta: {beta} (expected 0 <= beta < 1)")
+    return float(beta)
 
 
-def ewa(values, beta, bias_correction=False):
+def ewa(values: Any, beta: float, bias_correction: bool = False) -> np.ndarray:
     r"""The exponentially weighted average of a series, at every step.
 
     .. math:: v_0 = 0, \qquad v_t = \beta v_{t-1} + (1 - \beta)\,\theta_t \qquad (t = 1, \dots, n)
@@ -26,7 +33,9 @@ def ewa(values, beta, bias_correction=False):
 
     which divides by the total weight the average has collected so far (see :func:`ewa_weights`).
     """
-    _check_beta(beta)
+    beta = _check_beta(beta)
+    if not isinstance(bias_correction, (bool, np.bool_)):
+        raise TypeError(f"bias_correction must be True or False, got {bias_correction!r}")
     theta = np.asarray(values, dtype=float)
     v, out = 0.0, np.empty_like(theta)
     for t in range(len(theta)):
@@ -38,7 +47,7 @@ def ewa(values, beta, bias_correction=False):
     return out
 
 
-def ewa_weights(t, beta):
+def ewa_weights(t: int, beta: float) -> np.ndarray:
     r"""The weights of θ_1, ..., θ_t in v_t, from unrolling the recursion.
 
     .. math:: v_t = \sum_{i=1}^{t} (1 - \beta)\,\beta^{t-i}\,\theta_i,
@@ -47,13 +56,13 @@ def ewa_weights(t, beta):
     E.g. t = 3, β = 0.9: (0.081, 0.09, 0.1). The weights decay by β per step back, so the average
     remembers about 1 / (1 - β) points.
     """
-    _check_beta(beta)
+    beta = _check_beta(beta)
     if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
         raise ValueError(f"Invalid t: {t} (expected a non-negative integer)")
     return (1 - beta) * beta ** np.arange(t - 1, -1, -1, dtype=float)
 
 
-def moving_average(values, window):
+def moving_average(values: Any, window: int) -> np.ndarray:
     r"""The plain trailing moving average over the last ``window`` values (fewer at the start).
 
     .. math:: m_t = \frac{1}{\min(t, w)} \sum_{i=\max(1, t-w+1)}^{t} \theta_i

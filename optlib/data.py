@@ -4,30 +4,43 @@
 (60,000 and 10,000 of them, flattened to 784 pixels unless ``flatten=False``) and int64 labels;
 ``CLASSES[y]`` names a label.
 
-Where the files are looked for, in this order (the first directory holding all four files wins):
+Where the files are looked for:
 
-1. the ``root`` argument;
-2. ``$OPTLIB_DATA``;
-3. the per-user cache, ``$XDG_CACHE_HOME/optlib/fashion-mnist`` (default ``~/.cache/optlib/fashion-mnist``);
-4. ``/usr/share/datasets/fashion-mnist`` (Debian/Ubuntu: ``apt-get install dataset-fashion-mnist``).
+* the ``root`` argument, if given, and nothing else: a ``root`` that does not exist, is not a
+  directory or lacks a file raises :class:`DataError` naming it (the loader never silently trains on
+  files from somewhere else than where it was told to look);
+* else ``$OPTLIB_DATA``, if set, and nothing else, with the same rule;
+* else the first of these holding all four files: the per-user cache,
+  ``$XDG_CACHE_HOME/optlib/fashion-mnist`` (default ``~/.cache/optlib/fashion-mnist``), then
+  ``/usr/share/datasets/fashion-mnist`` (Debian/Ubuntu: ``apt-get install dataset-fashion-mnist``).
+  If neither has them and ``download=True``, they are downloaded from the official mirror into the cache.
 
-If none has them and ``download=True``, they are downloaded from the official mirror into the cache.
 Every file is checked against the SHA-256 of its *decompressed* content (gzip bytes differ from one
 packager to another, the content does not), so a truncated or damaged copy raises :class:`DataError`
-instead of training on garbage. Results are kept in memory: a second call in the same process is instant.
+instead of training on garbage. Every failure of the loader (missing, damaged, unreadable or
+unwritable files, an interrupted download) is a :class:`DataError` that says how to fix it; bad
+arguments are ``TypeError``. Results are kept in memory: a second call in the same process is instant.
 """
+
+from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.request
 import warnings
 import zlib
 from pathlib import Path
+from typing import Union
 
 import numpy as np
 import torch
+
+from . import validate
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -63,31 +76,73 @@ class DataError(RuntimeError):
     """A data file is missing, truncated or damaged, or could not be downloaded."""
 
 
-def cache_dir():
+def cache_dir() -> Path:
     """The per-user directory where downloads go: ``$XDG_CACHE_HOME/optlib/fashion-mnist``."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "optlib" / "fashion-mnist"
 
 
-def search_path(root=None):
+def _as_path(root: object, name: str = "root") -> Path:
+    if not isinstance(root, (str, os.PathLike)) or isinstance(root, bytes):
+        raise TypeError(f"{name} must be a path (str or os.PathLike), got {root!r} of type {type(root).__name__}")
+    if not str(root):
+        raise TypeError(f"{name} must be a path, got the empty string")
+    return Path(root).expanduser()
+
+
+def _chosen(root: PathLike | None) -> tuple[Path, str] | None:
+    """The directory the user chose (``root``, else ``$OPTLIB_DATA``) and how, or None."""
+    if root is not None:
+        return _as_path(root), "root"
+    if os.environ.get("OPTLIB_DATA"):
+        return Path(os.environ["OPTLIB_DATA"]).expanduser(), "$OPTLIB_DATA"
+    return None
+
+
+def search_path(root: PathLike | None = None) -> list[Path]:
     """The directories looked in, in order (see the module docstring)."""
-    dirs = [root, os.environ.get("OPTLIB_DATA"), cache_dir(), SYSTEM_DIR]
-    return [Path(d).expanduser() for d in dirs if d]
+    chosen = _chosen(root)
+    return [chosen[0]] if chosen else [cache_dir(), SYSTEM_DIR]
 
 
-def find(root=None):
-    """The first directory of :func:`search_path` that holds all four files, or None."""
-    for d in search_path(root):
+def _check_chosen(directory: Path, how: str) -> None:
+    """Raise DataError unless the chosen `directory` holds all four files (naming what is wrong)."""
+    if not directory.exists():
+        problem = f"{how} = {directory} does not exist"
+    elif not directory.is_dir():
+        problem = f"{how} = {directory} is not a directory"
+    else:
+        missing = [name for name in FILES if not (directory / name).is_file()]
+        if not missing:
+            return
+        problem = f"{how} = {directory} lacks {', '.join(missing)}"
+    raise DataError(f"Fashion-MNIST: {problem} (an explicit {how} is the only place looked in). "
+                    f"Fix the path, or fetch the files there with optlib.data.download({str(directory)!r}). "
+                    + HOW_TO_FIX)
+
+
+def find(root: PathLike | None = None) -> Path | None:
+    """The directory the files are loaded from: ``root`` or ``$OPTLIB_DATA`` if given (DataError if
+    they lack a file), else the first of the cache and the system directory that holds all four
+    files, or None."""
+    chosen = _chosen(root)
+    if chosen:
+        _check_chosen(*chosen)
+        return chosen[0]
+    for d in search_path():
         if all((d / name).is_file() for name in FILES):
             return d
     return None
 
 
-def read_idx(path, name=None):
+def read_idx(path: PathLike, name: str | None = None) -> np.ndarray:
     """Read, verify and parse one gzipped IDX file; return a uint8 numpy array of the expected shape.
 
     `name` is the Fashion-MNIST file it must be (default: the file's own name)."""
-    path = Path(path)
+    path = _as_path(path, "path")
+    if (name or path.name) not in FILES:
+        raise DataError(f"{path}: {name or path.name!r} is not a Fashion-MNIST file name; expected one of "
+                        f"{', '.join(FILES)}")
     magic, shape, digest = FILES[name or path.name]
     try:
         with open(path, "rb") as f:
@@ -106,7 +161,7 @@ def read_idx(path, name=None):
     return np.frombuffer(raw, np.uint8, offset=header).reshape(shape)
 
 
-def download(directory=None, progress=True):
+def download(directory: PathLike | None = None, progress: bool = True) -> Path:
     """Download the missing files into `directory` (default: :func:`cache_dir`), atomically.
 
     Each file is written to a temporary file in the same directory, verified, then renamed with
@@ -114,12 +169,21 @@ def download(directory=None, progress=True):
     The network is reached through the module attribute ``urlopen`` (tests replace it)."""
     from tqdm.auto import tqdm
 
-    directory = Path(directory or cache_dir())
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = cache_dir() if directory is None else _as_path(directory, "directory")
+    progress = validate.flag(progress, "progress", "download")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # unwritable cache, a file in the way, ...
+        raise DataError(f"could not create the download directory {directory}: {e}. Point XDG_CACHE_HOME at "
+                        "a writable directory or pass one. " + HOW_TO_FIX) from e
     for name in FILES:
         if (directory / name).is_file():
             continue
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".part")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".part")
+        except OSError as e:
+            raise DataError(f"cannot write {name} into {directory}: {e}. Point XDG_CACHE_HOME at a writable "
+                            "directory or pass one. " + HOW_TO_FIX) from e
         try:
             with os.fdopen(fd, "wb") as out, urlopen(MIRROR + name, timeout=60) as response:
                 total = int(response.headers.get("Content-Length") or 0) or None
@@ -129,22 +193,27 @@ def download(directory=None, progress=True):
                         bar.update(len(chunk))
             read_idx(tmp, name)  # raises DataError if the bytes are not the right file
             os.replace(tmp, directory / name)  # atomic: the final name only ever holds a verified file
-        except OSError as e:  # urllib's URLError and HTTPError are OSErrors
-            raise DataError(f"could not download {MIRROR + name}: {e}. " + HOW_TO_FIX) from e
+        except (OSError, http.client.HTTPException) as e:  # URLError, HTTPError, timeouts; IncompleteRead
+            raise DataError(f"could not download {MIRROR + name} into {directory}: {type(e).__name__}: {e}. "
+                            + HOW_TO_FIX) from e
         finally:
             Path(tmp).unlink(missing_ok=True)
     return directory
 
 
-def load_fashion_mnist(root=None, download=True, flatten=True):
+def load_fashion_mnist(root: PathLike | None = None, download: bool = True, flatten: bool = True
+                       ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
     """Fashion-MNIST as ``(x_train, y_train), (x_test, y_test)`` torch tensors.
 
     Images are float32 in [0, 1], shape (N, 784), or (N, 28, 28) with ``flatten=False``; labels are
     int64 in 0..9 (names in :data:`CLASSES`). Files are looked for in `root`, ``$OPTLIB_DATA``, the user
-    cache and ``/usr/share/datasets/fashion-mnist``; downloaded to the cache if absent and `download`.
+    cache and ``/usr/share/datasets/fashion-mnist``; downloaded to the cache if absent and `download`
+    (never into or instead of an explicit `root` or ``$OPTLIB_DATA``, which must hold the files).
     Raises :class:`DataError` (saying how to fix it) rather than return missing or damaged data.
 
     The tensors are cached in memory and shared between calls: copy them before modifying in place."""
+    download = validate.flag(download, "download", "load_fashion_mnist")
+    flatten = validate.flag(flatten, "flatten", "load_fashion_mnist")
     directory = find(root)
     if directory is None:
         if not download:

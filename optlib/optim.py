@@ -20,7 +20,7 @@ from torch.optim.optimizer import (
     _get_scalar_dtype,
 )
 
-from . import checks, rules
+from . import checks, rules, validate
 
 _P = inspect.Parameter
 
@@ -335,7 +335,24 @@ class RAdam(RuleOptimizer):
     sparse_error = "RAdam does not support sparse gradients"
 
 
-class AdaBound(RuleOptimizer):
+class _Strict:
+    """For AdaBound and SWATS, which torch lacks: strict checks (:mod:`optlib.validate`) of the
+    constructor's arguments and of each group's options, instead of torch's lenient ones."""
+
+    def __init__(self, params, *args, **kwargs):
+        bound = type(self).__signature__.bind(params, *args, **kwargs)
+        options = {k: v for k, v in bound.arguments.items() if k != "params"}
+        validate.hyperparameters(type(self).__name__, self.rule, {**self.rule.defaults, **options})
+        super().__init__(params, *args, **kwargs)
+
+    def add_param_group(self, param_group):
+        if isinstance(param_group, dict):  # torch itself reports a group that is not a dict
+            options = {k: v for k, v in param_group.items() if k in self.rule.defaults}
+            validate.hyperparameters(type(self).__name__, self.rule, {**self.defaults, **options})
+        super().add_param_group(param_group)
+
+
+class AdaBound(_Strict, RuleOptimizer):
     __doc__ = "AdaBound, as in the authors' code (Luolc/AdaBound).\n\n" + rules.AdaBound.__doc__
     rule = rules.AdaBound
     positional = ("lr", "betas", "final_lr", "gamma", "eps", "weight_decay", "amsbound")
@@ -348,7 +365,7 @@ class AdaBound(RuleOptimizer):
             group["base_lr"] = group["lr"]
 
 
-class SWATS(RuleOptimizer):
+class SWATS(_Strict, RuleOptimizer):
     __doc__ = "SWATS (Keskar & Socher, 2017), Algorithm 1 per parameter tensor.\n\n" + rules.SWATS.__doc__
     rule = rules.SWATS
     positional = ("lr", "betas", "eps", "weight_decay")
@@ -367,8 +384,8 @@ class Lookahead(torch.optim.Optimizer):
     def __init__(self, optimizer, k=5, alpha=0.5):
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError(f"Lookahead wraps a torch.optim.Optimizer, got {type(optimizer).__name__}")
-        checks.positive_int(k, "Invalid k (lookahead steps)")
-        checks.unit_interval(alpha, "Invalid alpha (slow update rate)")
+        k = validate.integer(k, "k", "Lookahead", low=1)  # strict: Lookahead is not torch's
+        alpha = validate.real(alpha, "alpha", "Lookahead", low=0.0, high=1.0)
         self.optimizer, self.k, self.alpha, self.lookahead_step = optimizer, k, alpha, 0
         super().__init__(optimizer.param_groups, {})  # torch's bookkeeping; slow weights per group
         self.param_groups = optimizer.param_groups  # the same list: lr changes and new groups reach both

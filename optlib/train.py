@@ -23,28 +23,33 @@
   case studies stay honest but small: a stratified seeded subset of 10,000 training and 2,000 test images
   and at most 3 epochs. :func:`case_study_settings` resolves it; :func:`train`, :func:`compare` and
   :func:`lr_range_test` consult it for every size the caller did not give, so chapters need no if-statement.
-* Disk cache of :func:`compare`: one JSON file per (run, seed) in ``$OPTLIB_CACHE`` (default
-  ``~/.cache/optlib/runs``), named by a hash of the full configuration; delete the directory to retrain.
+* Results of :func:`compare` come from :mod:`optlib.store`: runs keyed by their content (code, settings,
+  data), the store shipped with the book first, then the user cache, else trained (in parallel worker
+  processes, one thread each: bit-identical to a serial run) and written to the user cache.
+* Statistics: :meth:`Comparison.table` (mean ± std over seeds, paired differences against a baseline with a
+  95 % interval, see :mod:`optlib.stats`), :meth:`Comparison.verdict`, :meth:`Comparison.plot`.
 """
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import hashlib
-import json
+import importlib
 import math
+import numbers
 import os
-import tempfile
+import pickle
+import sys
 import time
 import warnings
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import load_fashion_mnist
+from . import data as _data
+from . import stats, store
 
-CACHE_VERSION = 1  # bump when the training loop or the file format changes: old results are then ignored
 QUICK = dict(n_train=10_000, n_test=2_000, max_epochs=3)
 
 
@@ -72,10 +77,32 @@ def mlp(seed=0):
         return nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
-def subset(x, y, n, seed=0):
-    """`n` examples of (x, y), the same number from each class (stratified), chosen by `seed`."""
-    if n is None or n >= len(y):
-        return x, y
+def cnn(seed=0):
+    """A small CNN, the benchmark's second workload: two 3x3 convolutions (16 and 32 channels, ReLU,
+    2x2 max-pooling) and a linear layer, 784 pixels -> 10 logits, initialised from `seed`.
+
+    It takes the same flat 784-pixel rows as :func:`mlp` (reshaped to 1x28x28 inside), so the data and
+    the trainer are shared; its weights are shared across the image, unlike the MLP's."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Unflatten(1, (1, 28, 28)),
+                             nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+
+
+# The models a run can train, by name (the `model` argument of train/compare); the description is what
+# the result key records ("mlp" keeps the key it had before there was a choice).
+MODELS = {"mlp": (mlp, "mlp-784-128-128-10"), "cnn": (cnn, "cnn-c16-c32-10")}
+
+
+def _check_model(model):
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
+
+
+def stratified_indices(y, n, seed=0):
+    """Sorted indices of `n` examples of labels `y`, the same number from each class, chosen by `seed`."""
     g = torch.Generator().manual_seed(seed)
     classes = torch.unique(y)
     keep = []
@@ -83,7 +110,14 @@ def subset(x, y, n, seed=0):
         members = (y == c).nonzero().flatten()
         k = n // len(classes) + (i < n % len(classes))
         keep.append(members[torch.randperm(len(members), generator=g)[:k]])
-    keep = torch.cat(keep).sort().values
+    return torch.cat(keep).sort().values
+
+
+def subset(x, y, n, seed=0):
+    """`n` examples of (x, y), the same number from each class (stratified), chosen by `seed`."""
+    if n is None or n >= len(y):
+        return x, y
+    keep = stratified_indices(y, n, seed)
     return x[keep], y[keep]
 
 
@@ -159,12 +193,88 @@ def _threads(n, device):
         torch.set_num_threads(before)
 
 
+_default = {}  # the private copy of Fashion-MNIST that the case studies train on
+
+
+def default_data():
+    """Fashion-MNIST for the case studies: a private copy read from the verified files, never handed out
+    by :func:`~optlib.data.load_fashion_mnist`, so that a caller's in-place change of those shared
+    tensors (``x.zero_()``) cannot reach the training runs nor the stored results."""
+    if "tensors" not in _default:
+        _data.load_fashion_mnist()  # finds (or downloads) and verifies the files
+        directory = _data.find()
+        arrays = [_data.read_idx(directory / name) for name in _data.FILES]  # fresh, SHA-256 checked
+        xtr, ytr, xte, yte = (torch.tensor(a) for a in arrays)
+        _default["tensors"] = ((xtr.reshape(len(xtr), -1).float().div_(255), ytr.long()),
+                               (xte.reshape(len(xte), -1).float().div_(255), yte.long()))
+    return _default["tensors"]
+
+
+def data_identity(data):
+    """What identifies the data of a run in its key: the Fashion-MNIST files' SHA-256 for the default
+    (verified on load), else a SHA-256 of the given tensors' content."""
+    if data is None:
+        return "fashion-mnist:" + _data.FILES["train-images-idx3-ubyte.gz"][2][:16]
+    digest = hashlib.sha256()
+    for t in (data[0][0], data[0][1], data[1][0], data[1][1]):
+        t = t.detach().cpu().contiguous()
+        digest.update(f"{t.dtype}{tuple(t.shape)}".encode())
+        digest.update(t.numpy().tobytes())
+    return digest.hexdigest()[:32]
+
+
 def _prepare_data(data, n_train, n_test, device):
     """Fashion-MNIST (or `data`), reduced to the requested sizes and moved to `device` once."""
-    (xtr, ytr), (xte, yte) = data if data is not None else load_fashion_mnist()
+    (xtr, ytr), (xte, yte) = data if data is not None else default_data()
     xtr, ytr = subset(xtr, ytr, n_train)
     xte, yte = subset(xte, yte, n_test)
     return [t.to(device) for t in (xtr, ytr, xte, yte)]
+
+
+def _positive_int(name, value, allow_none=False):
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer{' or None' if allow_none else ''}, got {value!r}")
+
+
+def _check_common(epochs, batch_size, n_train, n_test, seeds, scheduler_step):
+    """ValueError naming the argument for every bad size shared by :func:`train` and :func:`compare`."""
+    _positive_int("epochs", epochs)
+    _positive_int("batch_size", batch_size)
+    _positive_int("n_train", n_train, allow_none=True)
+    _positive_int("n_test", n_test, allow_none=True)
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if scheduler_step not in ("epoch", "batch"):
+        raise ValueError(f'scheduler_step must be "epoch" or "batch", got {scheduler_step!r}')
+
+
+def _interactive():
+    """Whether progress bars will be seen live: False inside a kernel that no JupyterLab/Notebook server
+    started (the non-interactive execution of the book build), where a widget bar would be saved frozen.
+    ``OPTLIB_PROGRESS=bars`` / ``=summary`` overrides."""
+    choice = os.environ.get("OPTLIB_PROGRESS", "").strip().lower()
+    if choice in ("bars", "summary"):
+        return choice == "bars"
+    shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+    in_kernel = shell is not None and "IPKernelApp" in shell.config
+    return not in_kernel or "JPY_SESSION_NAME" in os.environ  # jupyter_server sets it for its kernels
+
+
+def _bar(total, desc, unit, enabled):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, disable=not (enabled and _interactive()), leave=True)
+
+
+def _close_complete(bar):
+    """Close a bar as finished (green in JupyterLab) even when the work ended early on purpose."""
+    if not bar.disable and bar.total is not None and bar.n < bar.total:
+        bar.total = bar.n
+        bar.refresh()
+    bar.close()
 
 
 @torch.no_grad()
@@ -180,23 +290,28 @@ def evaluate(model, x, y, batch_size=5000):
 
 
 def train(make_optimizer, epochs=10, batch_size=128, seed=0, data=None, scheduler=None, scheduler_step="epoch",
-          device=None, progress=True, n_train=None, n_test=None, quick=None, desc=None, threads=1):
-    """Train :func:`mlp` (`seed`) on Fashion-MNIST with the given optimizer; return a :class:`History`.
+          device=None, progress=True, n_train=None, n_test=None, quick=None, desc=None, threads=1, model="mlp"):
+    """Train :func:`mlp` (or ``model="cnn"``: :func:`cnn`), initialised from `seed`, on Fashion-MNIST with
+    the given optimizer; return a :class:`History`.
 
     make_optimizer: a spec ``(cls, kwargs)`` (see the module docstring) or a callable
         ``params -> optimizer``, e.g. ``lambda p: torch.optim.SGD(p, lr=0.1)`` or ``optlib.optim.Adam``.
     scheduler: None, a spec ``(cls, kwargs)`` or a callable ``optimizer -> LR scheduler``; it is stepped after
         every epoch (``scheduler_step="epoch"``, e.g. StepLR) or after every mini-batch (``"batch"``,
         e.g. OneCycleLR with ``total_steps = epochs * ceil(n_train / batch_size)``).
-    data: ``((x_train, y_train), (x_test, y_test))``, default :func:`~optlib.data.load_fashion_mnist`.
+    data: ``((x_train, y_train), (x_test, y_test))``, default :func:`default_data` (Fashion-MNIST).
     n_train, n_test: use a stratified subset of this size; None takes the quick-mode size (see
         :func:`case_study_settings`, `quick`), i.e. everything unless ``OPTBOOK_QUICK=1``. Quick mode also
         caps `epochs` at 3.
-    device: None picks the GPU when there is one. progress: one tqdm bar per run (`desc` labels it).
+    device: None picks the GPU when there is one. progress: a tqdm bar (`desc` labels it) when someone can
+        watch it (see ``_interactive``).
     threads: torch CPU threads while training (1: see ``_threads``; None keeps torch's setting).
 
-    If the loss becomes NaN or infinite, training stops, a :class:`DivergenceWarning` says where, and the
-    history records it (``diverged_at``); no exception is raised."""
+    Bad arguments raise ValueError naming them. If the loss becomes NaN or infinite, or the parameters do
+    after the epoch's last step (NaN test loss), training stops, a :class:`DivergenceWarning` says where,
+    and the history records it (``diverged_at``); no exception is raised."""
+    _check_common(epochs, batch_size, n_train, n_test, [seed], scheduler_step)
+    _check_model(model)
     settings = case_study_settings(quick)
     epochs = min(epochs, settings["max_epochs"] or epochs)
     n_train = n_train if n_train is not None else settings["n_train"]
@@ -205,23 +320,20 @@ def train(make_optimizer, epochs=10, batch_size=128, seed=0, data=None, schedule
     xtr, ytr, xte, yte = _prepare_data(data, n_train, n_test, device)
     with _threads(threads, device):
         return _train(make_optimizer, epochs, batch_size, seed, scheduler, scheduler_step, device, progress,
-                      desc, xtr, ytr, xte, yte)
+                      desc, xtr, ytr, xte, yte, model)
 
 
 def _train(make_optimizer, epochs, batch_size, seed, scheduler, scheduler_step, device, progress, desc,
-           xtr, ytr, xte, yte):
+           xtr, ytr, xte, yte, model_name="mlp"):
     """The loop of :func:`train`, on data already on `device`."""
-    from tqdm.auto import tqdm
-
-
-    model = mlp(seed).to(device)
+    model = MODELS[model_name][0](seed).to(device)
     optimizer = build_optimizer(make_optimizer, model.parameters())
     sched = build_optimizer(scheduler, optimizer) if scheduler is not None else None
     shuffle = torch.Generator().manual_seed(seed)  # its own generator: the order depends on `seed` only
     history = History()
 
-    bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch", disable=not progress, leave=True)
-    for epoch in bar:
+    bar = _bar(epochs, desc, "epoch", progress)
+    for epoch in range(1, epochs + 1):
         model.train()
         start = time.perf_counter()
         order = torch.randperm(len(ytr), generator=shuffle).to(device)
@@ -242,6 +354,14 @@ def _train(make_optimizer, epochs, batch_size, seed, scheduler, scheduler_step, 
                 sched.step()
             loss_sum += value * len(yb)
             correct += (out.argmax(1) == yb).sum()  # stays on the device: no extra sync
+        elapsed = time.perf_counter() - start
+        if not history.diverged_at:
+            train_lr = float(optimizer.param_groups[0]["lr"])
+            if sched is not None and scheduler_step == "epoch":
+                sched.step()
+            test_loss, test_acc = evaluate(model, xte, yte)
+            if not math.isfinite(test_loss):  # the last step blew the parameters up: no later loss shows it
+                history.diverged_at, value = (epoch, step), test_loss
         if history.diverged_at:
             message = (f"diverged at epoch {epoch}, step {step}: loss = {value}; "
                        f"the learning rate is probably too large")
@@ -252,26 +372,24 @@ def _train(make_optimizer, epochs, batch_size, seed, scheduler, scheduler_step, 
                 curve.extend(nan)
             bar.set_postfix_str("diverged")
             break
-        history.epoch_time.append(time.perf_counter() - start)
+        history.epoch_time.append(elapsed)
         history.train_loss.append(loss_sum / len(ytr))
         history.train_acc.append(correct.item() / len(ytr))
-        history.lr.append(float(optimizer.param_groups[0]["lr"]))
-        if sched is not None and scheduler_step == "epoch":
-            sched.step()
-        test_loss, test_acc = evaluate(model, xte, yte)
+        history.lr.append(train_lr)
         history.test_loss.append(test_loss)
         history.test_acc.append(test_acc)
+        bar.update()
         bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{test_acc:.4f}")
-    bar.close()
+    _close_complete(bar)  # a diverged run is a finished experiment, not a broken bar
     return history
 
 
 # ---------------------------------------------------------------------------------------------- compare
 
 def describe(spec):
-    """A stable, JSON-able description of an optimizer or scheduler spec, for the cache key.
+    """A stable, JSON-able description of an optimizer or scheduler spec, for the result key.
 
-    Classes and functions are named by module and qualified name; kwargs are described recursively.
+    Classes and functions become ``{"callable": "module.qualname"}``; kwargs are described recursively.
     Lambdas and other callables without a stable name are refused: their behaviour cannot be described."""
     if spec is None or isinstance(spec, (bool, int, float, str)):
         return spec
@@ -283,38 +401,256 @@ def describe(spec):
         return {"tensor": spec.tolist()}
     name = getattr(spec, "__qualname__", None)
     if isinstance(spec, type) or (callable(spec) and name and "<" not in name):
-        return f"{spec.__module__}.{name}"
-    raise TypeError(f"cannot describe {spec!r} for the result cache: give runs as specs such as "
+        return {"callable": f"{spec.__module__}.{name}"}
+    raise TypeError(f"cannot describe {spec!r} for the result store: give runs as specs such as "
                     f"(torch.optim.SGD, dict(lr=0.1)), or pass cache=False")
 
 
+def undescribe(description):
+    """The spec that :func:`describe` described (classes and functions imported by name)."""
+    if isinstance(description, list):
+        return tuple(undescribe(d) for d in description)
+    if isinstance(description, dict):
+        if set(description) == {"callable"}:
+            module, _, qualname = description["callable"].rpartition(".")
+            obj = importlib.import_module(module)
+            for part in qualname.split("."):  # nested qualnames cannot be split at the module boundary
+                obj = getattr(obj, part)
+            return obj
+        if set(description) == {"tensor"}:
+            return torch.tensor(description["tensor"])
+        return {k: undescribe(v) for k, v in description.items()}
+    return description
+
+
+def trainer_hash(model="mlp"):
+    """Hash of the source that every run of `model` executes: the loop, the model, the data preparation."""
+    return store.source_hash(_train, MODELS[model][0], evaluate, build_optimizer, subset, _prepare_data,
+                             default_data)
+
+
+def run_config(spec, seed, epochs, batch_size, scheduler, scheduler_step, data_id, n_train, n_test, device,
+               quick=False, model="mlp"):
+    """Everything that determines a run's numbers (not its display name): the key of :mod:`optlib.store`."""
+    _check_model(model)
+    return dict(format=store.FORMAT, trainer=trainer_hash(model), model=MODELS[model][1], data=data_id,
+                n_train=n_train, n_test=n_test, epochs=epochs, batch_size=batch_size, seed=seed,
+                optimizer=describe(spec), optimizer_source=store.spec_hash(spec),
+                scheduler=describe(scheduler), scheduler_source=store.spec_hash(scheduler),
+                scheduler_step=scheduler_step, device=device.type, torch=torch.__version__, quick=bool(quick))
+
+
+def retrain(config):
+    """Train the run a stored `config` describes (default data only) and return its history dict."""
+    if not str(config["data"]).startswith("fashion-mnist:"):
+        raise ValueError(f"config data {config['data']!r}: only runs on the default data can be retrained")
+    return train(undescribe(config["optimizer"]), epochs=config["epochs"], batch_size=config["batch_size"],
+                 seed=config["seed"], scheduler=undescribe(config["scheduler"]),
+                 scheduler_step=config["scheduler_step"], device=config["device"], progress=False,
+                 n_train=config["n_train"], n_test=config["n_test"], quick=False,
+                 model=next(k for k, (_, d) in MODELS.items() if d == config["model"])).to_dict()
+
+
 def cache_dir():
-    """Where :func:`compare` keeps results: ``$OPTLIB_CACHE`` or ``~/.cache/optlib/runs``."""
-    return Path(os.environ.get("OPTLIB_CACHE") or Path.home() / ".cache" / "optlib" / "runs")
+    """The user cache of runs (see :func:`optlib.store.cache_dir`)."""
+    return store.cache_dir()
 
 
-def _write_json_atomically(path, obj):
-    """Write to a temporary file next to `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+def default_workers():
+    """Worker processes for training: ``$OPTLIB_WORKERS``, else one per core this process may use."""
+    value = os.environ.get("OPTLIB_WORKERS")
+    if value:
+        try:
+            _positive_int("OPTLIB_WORKERS", int(value))
+        except ValueError:
+            raise ValueError(f"OPTLIB_WORKERS must be a positive integer, got {value!r}") from None
+        return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+_worker_data = {}
+
+
+def _worker_init(data):
+    torch.set_num_threads(1)  # one core per worker: with more, OpenMP threads of the workers fight
+    _worker_data["data"] = data
+
+
+def _worker_train(job):
+    with warnings.catch_warnings(record=True) as caught:  # re-issued by the parent, where people see them
+        warnings.simplefilter("always", DivergenceWarning)
+        history = train(data=_worker_data["data"], progress=False, quick=False, threads=1, **job)
+    return history.to_dict(), [str(w.message) for w in caught if issubclass(w.category, DivergenceWarning)]
+
+
+def _train_all(jobs, data, workers, progress, done=None):
+    """Train `jobs` (kwargs of :func:`train`), in `workers` processes when there are several; return
+    their histories in order. One thread per run either way, so the numbers do not depend on `workers`.
+    ``done(i, history)`` is called as each run finishes, so that an interruption loses only the runs
+    still training (a long refresh resumes run by run)."""
+    if not jobs:
+        return []  # everything came from the store: no bar at all
+    histories = [None] * len(jobs)
+    bar = _bar(sum(j["epochs"] for j in jobs), f"training {len(jobs)} run(s)", "epoch", progress)
+    start = time.perf_counter()
+
+    def finished(i, history):
+        histories[i] = history
+        if done is not None:
+            done(i, history)
+        bar.update(jobs[i]["epochs"])
+
+    parallel = workers > 1 and len(jobs) > 1
+    if parallel:
+        try:
+            pickle.dumps((jobs, data))
+        except (pickle.PicklingError, AttributeError, TypeError):
+            parallel = False  # a lambda or a local class: train here
+    if parallel:
+        _train_in_workers(jobs, data, min(workers, len(jobs)), finished)
+    else:
+        for i, job in enumerate(jobs):
+            finished(i, train(data=data, progress=False, quick=False, threads=1, **job))
+    _close_complete(bar)
+    if progress and not _interactive():  # the static site gets one line instead of a frozen bar
+        print(f"trained {len(jobs)} run(s), {sum(j['epochs'] for j in jobs)} epochs, in "
+              f"{time.perf_counter() - start:.0f} s ({min(workers, len(jobs)) if parallel else 1} process(es))")
+    return histories
+
+
+def _train_in_workers(jobs, data, workers, finished):
+    import multiprocessing
+
+    # fork where there is one, as torch's DataLoader does (workers set 1 thread before any OpenMP work):
+    # it starts in milliseconds and inherits the data; spawn would re-run a script without a main guard.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    if data is None and method == "fork":
+        default_data()  # loaded once here and inherited, instead of once per worker
+    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                                                  initializer=_worker_init, initargs=(data,))
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        futures = {pool.submit(_worker_train, job): i for i, job in enumerate(jobs)}
+        for future in concurrent.futures.as_completed(futures):
+            i = futures[future]
+            h, messages = future.result()
+            for message in messages:
+                warnings.warn(f"{jobs[i]['desc']}: {message}", DivergenceWarning, stacklevel=5)
+            finished(i, History.from_dict(h))
+    except BaseException:
+        # an interrupt (or a failed run): stop the workers now instead of waiting for their runs to end
+        for process in list((pool._processes or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, scheduler_step="epoch", data=None,
+            n_train=None, n_test=None, quick=None, device=None, progress=True, cache=True, workers=None,
+            model="mlp"):
+    """Train the case-study MLP with each optimizer of `runs` and each seed; return a :class:`Comparison`.
+
+    runs: ``{name: spec}``, a spec being ``(cls, kwargs)`` or ``(wrapper, kwargs, inner_spec)``, e.g.
+        ``{"SGD": (torch.optim.SGD, dict(lr=0.1)), "Adam": (optlib.optim.Adam, dict(lr=1e-3))}``.
+    scheduler: a spec ``(cls, kwargs)`` applied to every run (see :func:`train` for `scheduler_step`).
+    workers: processes that train the missing runs (default :func:`default_workers`; 1 in quick mode,
+        where starting a process costs more than a run). Every run uses one torch thread, in a worker
+        or not, so that the numbers do not depend on `workers`.
+    model: ``"mlp"`` (the course's) or ``"cnn"`` (:data:`MODELS`).
+    Other arguments as in :func:`train`; quick mode (``OPTBOOK_QUICK=1``) applies to sizes not given.
+
+    With `cache`, each (run, seed) is looked up in :mod:`optlib.store` by its content (code, settings, data;
+    not its name), trained only when absent, and written to the user cache. Quick-mode runs always train.
+    With ``OPTLIB_NO_TRAIN=1`` a missing run raises :class:`optlib.store.StoreMiss` listing all of them."""
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError(f"runs must be a non-empty dict {{name: spec}}, got {runs!r}")
+    seeds = tuple(seeds) if not isinstance(seeds, numbers.Integral) else (seeds,)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be a non-empty sequence of distinct seeds, got {seeds!r}")
+    _check_common(epochs, batch_size, n_train, n_test, seeds, scheduler_step)
+    _check_model(model)
+    settings = case_study_settings(quick)
+    epochs = min(epochs, settings["max_epochs"] or epochs)
+    n_train = n_train if n_train is not None else settings["n_train"]
+    n_test = n_test if n_test is not None else settings["n_test"]
+    device = torch.device(device) if device is not None else default_device()
+    if workers is None:
+        workers = 1 if settings["quick"] else default_workers()
+    _positive_int("workers", workers)
+    use_store = cache and not settings["quick"]
+    data_id = data_identity(data) if cache else None
+
+    results = {name: [None] * len(seeds) for name in runs}
+    pending = []  # (name, seed index, job, config)
+    for name, spec in runs.items():
+        for j, seed in enumerate(seeds):
+            config = (run_config(spec, seed, epochs, batch_size, scheduler, scheduler_step, data_id, n_train,
+                                 n_test, device, settings["quick"], model) if use_store else None)
+            found = store.lookup(config) if use_store else None
+            if found is not None:
+                results[name][j] = History.from_dict(found)
+                continue
+            job = dict(make_optimizer=spec, epochs=epochs, batch_size=batch_size, seed=seed, scheduler=scheduler,
+                       scheduler_step=scheduler_step, device=device, n_train=n_train, n_test=n_test,
+                       desc=f"{name} (seed {seed})", model=model)
+            pending.append((name, j, job, config))
+    if pending and use_store and store.training_forbidden():
+        raise store.miss_error([(job["desc"], config) for _, _, job, config in pending])
+    def done(i, history):
+        name, j, _, config = pending[i]
+        results[name][j] = history
+        if use_store:
+            store.save(config, history.to_dict())
+
+    _train_all([p[2] for p in pending], data, workers, progress, done)
+    return Comparison(results, seeds, dict(epochs=epochs, batch_size=batch_size, n_train=n_train, n_test=n_test,
+                                           device=device.type, data=data_id, scheduler=scheduler,
+                                           scheduler_step=scheduler_step, model=model))
+
+
+_METRICS = dict(final_acc=("final test accuracy", lambda h: h.test_acc[-1]),
+                best_acc=("best test accuracy", lambda h: max(_finite_or_nan(h.test_acc))),
+                final_train_loss=("final training loss", lambda h: h.train_loss[-1]),
+                final_test_loss=("final test loss", lambda h: h.test_loss[-1]))
+
+
+def _finite_or_nan(values):
+    finite = [v for v in values if math.isfinite(v)]
+    return finite or [math.nan]
 
 
 @dataclasses.dataclass
 class Comparison:
-    """Results of :func:`compare`: ``runs[name]`` is the list of :class:`History`, one per seed."""
+    """Results of :func:`compare`: ``runs[name]`` is the list of :class:`History`, one per seed (same order
+    as `seeds`: same seed, same initialisation and batch order, so differences can be paired)."""
 
     runs: dict
     seeds: tuple
     config: dict = dataclasses.field(default_factory=dict)
 
+    def values(self, name, metric="final_acc"):
+        """One number per seed for run `name`: ``final_acc``, ``best_acc``, ``final_train_loss``,
+        ``final_test_loss``."""
+        if name not in self.runs:
+            raise ValueError(f"name {name!r} is not a run of this comparison: {list(self.runs)}")
+        if metric not in _METRICS:
+            raise ValueError(f"metric must be one of {list(_METRICS)}, got {metric!r}")
+        return [_METRICS[metric][1](h) for h in self.runs[name]]
+
+    def difference(self, name, baseline, metric="final_acc"):
+        """:class:`optlib.stats.Difference` of `name` minus `baseline`, paired over seeds."""
+        return stats.paired_difference(self.values(name, metric), self.values(baseline, metric))
+
+    def verdict(self, name, baseline, metric="final_acc"):
+        """``"higher by 0.8 ± 0.3 points (95 % interval, 3 seeds)"`` or ``"no difference detectable ..."``,
+        for `metric` of `name` against `baseline`."""
+        loss = metric.endswith("loss")
+        return stats.verdict(self.difference(name, baseline, metric), scale=1.0 if loss else 100.0,
+                             unit="" if loss else "points", digits=3 if loss else 1)
+
     def rows(self):
-        """One dict per run: final and best test accuracy (mean, std over seeds), epoch time, divergences."""
+        """One dict per run: final and best test accuracy (mean, std over seeds; std is NaN for one
+        seed), epoch time, divergences."""
         rows = []
         for name, hs in self.runs.items():
             final = torch.tensor([h.test_acc[-1] for h in hs], dtype=torch.float64)
@@ -322,52 +658,81 @@ class Comparison:
             best = int(mean_acc.nan_to_num(-1).argmax()) if len(mean_acc) else 0
             times = [t for h in hs for t in h.epoch_time if not math.isnan(t)]
             rows.append(dict(run=name, final_acc=final.mean().item(),
-                             final_acc_std=final.std().item() if len(hs) > 1 else 0.0,
+                             final_acc_std=final.std().item() if len(hs) > 1 else math.nan,
                              final_loss=sum(h.test_loss[-1] for h in hs) / len(hs),
+                             final_train_loss=sum(h.train_loss[-1] for h in hs) / len(hs),
                              best_acc=mean_acc[best].item(), best_epoch=best + 1,
                              epoch_time=sum(times) / len(times) if times else math.nan,
                              diverged=sum(h.diverged_at is not None for h in hs)))
         return rows
 
-    def summary(self):
-        """The table of :meth:`rows` as text (``print`` it) that shows as HTML in a notebook."""
-        head = ["run", "final test acc", "final test loss", "best test acc (epoch)", "s/epoch", "diverged"]
-        body = [[r["run"], f"{100 * r['final_acc']:.2f} ± {100 * r['final_acc_std']:.2f} %",
-                 f"{r['final_loss']:.4f}", f"{100 * r['best_acc']:.2f} % ({r['best_epoch']})",
-                 f"{r['epoch_time']:.2f}", f"{r['diverged']}/{len(self.seeds)}"] for r in self.rows()]
-        return Table(head, body, note=f"mean ± std over seeds {tuple(self.seeds)}")
+    def table(self, baseline=None, metric="final_acc"):
+        """The comparison as a :class:`Table` (prints as text, shows as a scrollable HTML table): per run
+        the final test accuracy and training loss (mean ± std over seeds), the best epoch, and, against
+        `baseline`, the paired difference of `metric` with its 95 % interval and what it supports."""
+        if baseline is not None and baseline not in self.runs:
+            raise ValueError(f"baseline {baseline!r} is not a run of this comparison: {list(self.runs)}")
+        head = ["run", "final test acc", "final train loss", "best test acc (epoch)", "s/epoch", "diverged"]
+        if baseline is not None:
+            head.append(f"vs {baseline}")
+        body = []
+        for r in self.rows():
+            name = r["run"]
+            row = [name, stats.mean_std(self.values(name, "final_acc")),
+                   stats.mean_std(self.values(name, "final_train_loss"), scale=1, unit="", digits=4),
+                   f"{100 * r['best_acc']:.2f} % ({r['best_epoch']})", f"{r['epoch_time']:.2f}",
+                   f"{r['diverged']}/{len(self.seeds)}"]
+            if baseline is not None:
+                row.append("(baseline)" if name == baseline else self.verdict(name, baseline, metric))
+            body.append(row)
+        n = len(self.seeds)
+        note = (f"mean ± std over {n} seeds {tuple(self.seeds)}" if n > 1 else f"1 seed ({self.seeds[0]}): no spread")
+        if baseline is not None:
+            note += f"; differences in {_METRICS[metric][0]}, paired by seed, 95 % t interval"
+        return Table(head, body, note=note)
+
+    def summary(self, baseline=None):
+        """Same as :meth:`table`."""
+        return self.table(baseline)
 
     def _repr_html_(self):
-        return self.summary()._repr_html_()
+        return self.table()._repr_html_()
 
-    def plot(self, band="minmax"):
-        """Test loss and test accuracy per epoch: mean over seeds, with a min-max band (or ``band="std"``:
-        mean ± one standard deviation; ``band=None``: no band). Returns the matplotlib figure."""
+    def plot(self, band="std"):
+        """Training loss beside test accuracy per epoch: the mean over seeds, with a band over seeds
+        (``"std"``: ± one standard deviation, ``"minmax"``, or None). The legend sits under the axes, off
+        the data; readable at about 700 px. Returns the matplotlib figure."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+        if band not in ("std", "minmax", None):
+            raise ValueError(f'band must be "std", "minmax" or None, got {band!r}')
+        fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.8), layout="constrained")
         for name, hs in self.runs.items():
-            for ax, key in zip(axes, ("test_loss", "test_acc")):
+            for ax, key in zip(axes, ("train_loss", "test_acc")):
                 curves = torch.tensor([getattr(h, key) for h in hs], dtype=torch.float64)
+                if key == "test_acc":
+                    curves = 100 * curves
                 epochs = range(1, curves.shape[1] + 1)
                 mean = curves.mean(0)
-                (line,) = ax.plot(epochs, mean, marker=".", label=name)
+                (line,) = ax.plot(epochs, mean, marker=".", label=name if key == "train_loss" else None)
                 if band and len(hs) > 1:
                     lo, hi = ((curves.min(0).values, curves.max(0).values) if band == "minmax"
                               else (mean - curves.std(0), mean + curves.std(0)))
                     ax.fill_between(epochs, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
-        spread = {"minmax": "min-max band", "std": "±1 std band"}.get(band, "")
-        for ax, title, ylabel in zip(axes, ("Test loss", "Test accuracy"), ("cross-entropy loss", "accuracy")):
-            ax.set(title=f"{title} (mean over {len(self.seeds)} seed{'s' * (len(self.seeds) > 1)}"
-                         f"{', ' + spread if spread and len(self.seeds) > 1 else ''})",
-                   xlabel="epoch", ylabel=ylabel)
+        n = len(self.seeds)
+        spread = {"minmax": "band: min to max", "std": "band: ± 1 std"}.get(band) if n > 1 else None
+        fig.suptitle(f"mean over {n} seeds{', ' + spread if spread else ''}" if n > 1 else "1 seed", fontsize=10)
+        for ax, title, ylabel in zip(axes, ("Training loss", "Test accuracy"), ("cross-entropy loss", "accuracy (%)")):
+            ax.set(title=title, xlabel="epoch", ylabel=ylabel)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
             ax.grid(alpha=0.3)
-            ax.legend()
+        fig.legend(loc="outside lower center", ncols=min(len(self.runs), 3), frameon=False)
         return fig
 
 
 class Table(str):
-    """A plain-text table that a notebook displays as HTML."""
+    """A plain-text table that a notebook displays as HTML (scrolling sideways inside the page when wide)."""
 
     def __new__(cls, head, body, note=""):
         widths = [max(len(str(row[i])) for row in [head, *body]) for i in range(len(head))]
@@ -382,60 +747,8 @@ class Table(str):
         cells = lambda row, tag: "".join(f"<{tag}>{html.escape(str(c))}</{tag}>" for c in row)
         rows = "".join(f"<tr>{cells(r, 'td')}</tr>" for r in self.body)
         caption = f"<caption>{html.escape(self.note)}</caption>" if self.note else ""
-        return f"<table>{caption}<thead><tr>{cells(self.head, 'th')}</tr></thead><tbody>{rows}</tbody></table>"
-
-
-def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, scheduler_step="epoch", data=None,
-            n_train=None, n_test=None, quick=None, device=None, progress=True, cache=True, threads=1):
-    """Train the case-study MLP with each optimizer of `runs` and each seed; return a :class:`Comparison`.
-
-    runs: ``{name: spec}``, a spec being ``(cls, kwargs)`` or ``(wrapper, kwargs, inner_spec)``, e.g.
-        ``{"SGD": (torch.optim.SGD, dict(lr=0.1)), "Adam": (optlib.optim.Adam, dict(lr=1e-3))}``.
-    scheduler: a spec ``(cls, kwargs)`` applied to every run (see :func:`train` for `scheduler_step`).
-    Other arguments as in :func:`train`; quick mode (``OPTBOOK_QUICK=1``) applies to sizes not given.
-
-    With `cache`, each (run, seed) result is stored in :func:`cache_dir` under a hash of everything that
-    determines it (name, optimizer class and kwargs, scheduler, epochs, batch size, seed, data sizes,
-    device type, cache-format version); a rerun with the same configuration loads it instead of training.
-    Custom `data` is hashed too."""
-    settings = case_study_settings(quick)
-    epochs = min(epochs, settings["max_epochs"] or epochs)
-    n_train = n_train if n_train is not None else settings["n_train"]
-    n_test = n_test if n_test is not None else settings["n_test"]
-    device = torch.device(device) if device is not None else default_device()
-    if data is None:
-        data_id = "fashion-mnist"  # its content is fixed by the SHA-256 checks of optlib.data
-    else:
-        digest = hashlib.sha256()
-        for t in (data[0][0], data[0][1], data[1][0], data[1][1]):
-            digest.update(t.detach().cpu().contiguous().numpy().tobytes())
-        data_id = digest.hexdigest()
-    common = dict(version=CACHE_VERSION, model="mlp-784-128-128-10", data=data_id, epochs=epochs,
-                  batch_size=batch_size, n_train=n_train, n_test=n_test, device=device.type,
-                  scheduler=describe(scheduler) if cache else None, scheduler_step=scheduler_step)
-    results = {}
-    for name, spec in runs.items():
-        results[name] = []
-        for seed in seeds:
-            path = None
-            if cache:
-                key = json.dumps(dict(common, name=name, optimizer=describe(spec), seed=seed), sort_keys=True)
-                path = cache_dir() / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
-                if path.is_file():
-                    try:
-                        results[name].append(History.from_dict(json.loads(path.read_text())["history"]))
-                        continue
-                    except (ValueError, KeyError, TypeError):
-                        pass  # unreadable cache file: retrain and overwrite it
-            history = train(spec, epochs=epochs, batch_size=batch_size, seed=seed, data=data,
-                            scheduler=scheduler, scheduler_step=scheduler_step, device=device,
-                            progress=progress, n_train=n_train, n_test=n_test, quick=False,
-                            desc=f"{name} (seed {seed})", threads=threads)
-            if path is not None:
-                _write_json_atomically(path, dict(config=json.loads(key), history=history.to_dict()))
-            results[name].append(history)
-    return Comparison(results, tuple(seeds), dict(common, runs={n: describe(s) for n, s in runs.items()}
-                                                  if cache else list(runs)))
+        return (f'<div style="overflow-x: auto; max-width: 100%"><table>{caption}<thead><tr>'
+                f"{cells(self.head, 'th')}</tr></thead><tbody>{rows}</tbody></table></div>")
 
 
 # ---------------------------------------------------------------------------------------- LR range test
@@ -460,9 +773,17 @@ def lr_range_test(make_optimizer, lr_min=1e-5, lr_max=10.0, steps=300, batch_siz
     parameter group before each step, overriding the optimizer's own lr); the training loss, smoothed by an
     exponential moving average (`smoothing`, bias-corrected), is recorded after each. The test stops early
     when the smoothed loss exceeds 4 times the best seen, or is not finite. A good learning rate is usually
-    about a tenth of where the loss is lowest. Returns an :class:`LRRangeResult` (``.plot()``)."""
-    from tqdm.auto import tqdm
-
+    about a tenth of where the loss is lowest. Returns an :class:`LRRangeResult` (``.plot()``).
+    Bad arguments raise ValueError naming them; the early stop closes the progress bar as complete."""
+    for name, value in (("lr_min", lr_min), ("lr_max", lr_max)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
+            raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    if not lr_min < lr_max:
+        raise ValueError(f"lr_min must be smaller than lr_max, got lr_min={lr_min!r}, lr_max={lr_max!r}")
+    if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real) or not 0 <= smoothing < 1:
+        raise ValueError(f"smoothing must be in [0, 1), got {smoothing!r}")
+    _positive_int("steps", steps)
+    _check_common(1, batch_size, n_train, None, [seed], "epoch")
     settings = case_study_settings(quick)
     n_train = n_train if n_train is not None else settings["n_train"]
     device = torch.device(device) if device is not None else default_device()
@@ -474,7 +795,8 @@ def lr_range_test(make_optimizer, lr_min=1e-5, lr_max=10.0, steps=300, batch_siz
     lrs, losses = [], []
     avg, best = 0.0, math.inf
     with _threads(threads, device):
-        for step in tqdm(range(steps), desc="LR range test", disable=not progress):
+        bar = _bar(steps, "LR range test", "step", progress)
+        for step in range(steps):
             if len(order) < batch_size:  # start another epoch when the current one runs out
                 order = torch.randperm(len(ytr), generator=shuffle)
             idx, order = order[:batch_size].to(device), order[batch_size:]
@@ -492,6 +814,8 @@ def lr_range_test(make_optimizer, lr_min=1e-5, lr_max=10.0, steps=300, batch_siz
             best = min(best, smoothed)
             lrs.append(lr)
             losses.append(smoothed)
+            bar.update()
+        _close_complete(bar)  # stopping when the loss explodes is the test's normal end, not an error
     return LRRangeResult(lrs, losses)
 
 

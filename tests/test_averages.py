@@ -80,3 +80,21 @@ def test_moving_average():
 def test_validation(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: ewa(SERIES, "0.9"), "Invalid beta: '0.9' of type str"),
+    (lambda: ewa(SERIES, None), "Invalid beta: None of type NoneType"),
+    (lambda: ewa(SERIES, True), "Invalid beta: True of type bool"),
+    (lambda: ewa(SERIES, 0.9, bias_correction="yes"), "bias_correction must be True or False, got 'yes'"),
+    (lambda: ewa_weights(3, [0.9]), r"Invalid beta: \[0.9\] of type list"),
+])
+def test_wrong_types_are_type_errors(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
+
+
+def test_numpy_scalars_are_accepted():
+    np.testing.assert_array_equal(ewa(SERIES, np.float64(0.9)), ewa(SERIES, 0.9))
+    np.testing.assert_array_equal(ewa_weights(np.int64(3), np.float64(0.9)), ewa_weights(3, 0.9))
+    np.testing.assert_array_equal(moving_average(SERIES, np.int64(3)), moving_average(SERIES, 3))

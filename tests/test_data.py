@@ -2,9 +2,11 @@
 
 import functools
 import gzip
+import http.client
 import http.server
 import io
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -15,9 +17,27 @@ import torch
 from optlib import data
 from optlib.data import CLASSES, FILES, DataError, load_fashion_mnist
 
-REAL = data.find()  # the machine's copy ($OPTLIB_DATA, cache, /usr/share/datasets/fashion-mnist), if any
-needs_real = pytest.mark.skipif(REAL is None, reason="Fashion-MNIST files absent: apt-get install "
-                                "dataset-fashion-mnist or set OPTLIB_DATA to run these tests")
+
+def machine_copy():
+    """The machine's copy ($OPTLIB_DATA, cache, /usr/share/datasets/fashion-mnist), if any."""
+    try:
+        return data.find()
+    except DataError:
+        return None
+
+
+REAL = machine_copy()
+
+
+@pytest.fixture
+def real_data():
+    """These tests are part of the suite: without the files they fail, they are not skipped (CI installs them)."""
+    if REAL is None:
+        pytest.fail("Fashion-MNIST files absent: apt-get install dataset-fashion-mnist or set OPTLIB_DATA")
+    return REAL
+
+
+needs_real = pytest.mark.usefixtures("real_data")
 
 
 @pytest.fixture
@@ -95,13 +115,55 @@ def test_damaged_file_raises_naming_it(isolated, name, damage, words):
 
 
 @needs_real
-def test_missing_file(isolated):
+@pytest.mark.parametrize("download", [False, True])
+def test_an_explicit_root_is_authoritative(isolated, monkeypatch, download):
+    """A root lacking a file, missing or a file raises, naming it, even though the cache has the data."""
+    copy_real(data.cache_dir())  # the fallback that used to be taken silently
+    monkeypatch.setattr(data, "urlopen", lambda *a, **k: pytest.fail("no download for an explicit root"))
     root = copy_real(isolated / "incomplete", {"t10k-images-idx3-ubyte.gz": lambda gz: None})
-    assert data.find(root) is None  # a directory counts only with all 4 files
     with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz"):
         data.read_idx(root / "t10k-images-idx3-ubyte.gz")
-    with pytest.raises(DataError, match="not found"):
-        load_fashion_mnist(root, download=False)
+    for where, words in ((root, "lacks t10k-images-idx3-ubyte.gz"), (isolated / "absent", "does not exist"),
+                         (root / "train-labels-idx1-ubyte.gz", "is not a directory")):
+        with pytest.raises(DataError) as err:
+            load_fashion_mnist(where, download=download)
+        message = str(err.value)
+        assert f"root = {where} {words}" in message and "apt-get install dataset-fashion-mnist" in message
+        with pytest.raises(DataError):
+            data.find(where)
+    assert data.find() == data.cache_dir()  # without a root, the cache is used
+
+
+@needs_real
+def test_optlib_data_is_authoritative_too(isolated, monkeypatch):
+    copy_real(data.cache_dir())
+    monkeypatch.setenv("OPTLIB_DATA", str(isolated / "nowhere-at-all"))
+    with pytest.raises(DataError, match=r"\$OPTLIB_DATA = .*nowhere-at-all does not exist"):
+        load_fashion_mnist()
+    root = copy_real(isolated / "mine")
+    assert data.find(root) == root  # an explicit root wins over the variable
+    monkeypatch.setenv("OPTLIB_DATA", str(root))
+    assert data.find() == root and data.search_path() == [root]
+
+
+BAD_ARGUMENTS = [
+    (lambda: load_fashion_mnist(123), "root must be a path (str or os.PathLike), got 123 of type int"),
+    (lambda: load_fashion_mnist(""), "root must be a path, got the empty string"),
+    (lambda: load_fashion_mnist(download="no"), "load_fashion_mnist: download must be True or False, got 'no'"),
+    (lambda: load_fashion_mnist(flatten=None), "load_fashion_mnist: flatten must be True or False, got None"),
+    (lambda: data.download(progress="False"), "download: progress must be True or False, got 'False'"),
+]
+
+
+@pytest.mark.parametrize("call, message", BAD_ARGUMENTS, ids=[m for _, m in BAD_ARGUMENTS])  # no addresses in ids
+def test_bad_arguments_are_type_errors(call, message):
+    with pytest.raises(TypeError, match="^" + re.escape(message)):
+        call()
+
+
+def test_unknown_file_name_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="'x.gz' is not a Fashion-MNIST file name"):
+        data.read_idx(tmp_path / "x.gz")
 
 
 def test_no_files_and_no_network_names_both_ways(isolated, monkeypatch):
@@ -161,6 +223,38 @@ def test_truncated_download_raises_and_leaves_nothing(isolated, monkeypatch):
                         FakeResponse((REAL / url.rsplit("/", 1)[1]).read_bytes()))
     load_fashion_mnist(download=True)
     assert served == [data.MIRROR + "t10k-labels-idx1-ubyte.gz"]
+
+
+@needs_real
+def test_interrupted_download_is_a_data_error_and_leaves_nothing(isolated, monkeypatch):
+    """The connection drops mid-file: http.client raises IncompleteRead, which is not an OSError."""
+    class Dropping(FakeResponse):
+        def read(self, size=-1):
+            raise http.client.IncompleteRead(b"partial", 1000)
+
+    monkeypatch.setattr(data, "urlopen", lambda url, timeout=None: Dropping(b""))
+    with pytest.raises(DataError) as err:
+        load_fashion_mnist(download=True)
+    message = str(err.value)
+    assert "IncompleteRead" in message and "train-images-idx3-ubyte.gz" in message
+    assert "apt-get install dataset-fashion-mnist" in message
+    assert list(data.cache_dir().iterdir()) == []  # the .part file is removed
+
+
+@pytest.mark.parametrize("how", ["a file in the way", "permission denied"])
+def test_unwritable_cache_is_a_data_error(isolated, monkeypatch, how):
+    if how == "a file in the way":
+        (isolated / "cache").write_text("not a directory")
+    else:  # chmod does not stop root, so the refusal is simulated where it happens
+        def refuse(*args, **kwargs):
+            raise PermissionError(13, "Permission denied", kwargs.get("dir"))
+        monkeypatch.setattr(data.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(data, "urlopen", lambda *a, **k: pytest.fail("nothing can be downloaded"))
+    with pytest.raises(DataError) as err:
+        load_fashion_mnist(download=True)
+    message = str(err.value)
+    assert str(isolated / "cache") in message and "XDG_CACHE_HOME" in message
+    assert "apt-get install dataset-fashion-mnist" in message
 
 
 @needs_real

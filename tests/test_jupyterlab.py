@@ -199,9 +199,10 @@ def open_notebook(page, lab, path, timeout=120):
     try:
         poll(lambda: (s := state(page, path)) and s["kernel"] == "idle", timeout, 0.25,
              what=f"{path} open with an idle kernel")
-    except TimeoutError:
+    except TimeoutError as err:
         shot("timeout", page.screenshot())
-        raise TimeoutError(f"{path} did not open with an idle kernel; state {state(page, path)}\n{lab.server_log()}")
+        raise TimeoutError(f"{path} did not open with an idle kernel; state {state(page, path)}\n"
+                           f"{lab.server_log()}") from err
 
 
 def widget_cells(page, path):
@@ -312,7 +313,8 @@ def test_chapter_runs_and_a_slider_redraws_the_explorer(page, chapter, failure_s
 def test_chapter_citations_are_rendered(page, chapter, failure_shot):
     sources = page.js(f"{panel_js(CHAPTER)}.content.widgets.map(c => c.model.type === 'markdown' ? "
                       f"c.model.sharedModel.getSource() : '')")
-    keys = [k.strip() for s in sources for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", s) for k in group.split(",")]
+    roles = [group for s in sources for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", s)]
+    keys = [k.strip() for group in roles for k in group.split(",")]
     assert keys, f"{CHAPTER} cites nothing: choose a chapter with a {{cite}} role"
     # Only jupyterlab-myst's rendering (.myst), not the hidden editor holding the source.
     rendered = page.js(f"[...{panel_js(CHAPTER)}.content.node.querySelectorAll('.jp-MarkdownCell .myst')]"

@@ -217,9 +217,8 @@ def test_as_scheduler_per_group_lr0_and_torch_api():
 
 
 def test_as_scheduler_drives_optlib_optimizers():
-    optim = pytest.importorskip("optlib.optim")
-    if not hasattr(optim, "SGD"):
-        pytest.skip("optlib.optim.SGD not written yet")
+    from optlib import optim
+
     opt = optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.2)
     sched = schedules.as_scheduler(opt, schedules.exponential_decay, rate=0.9, decay_steps=5)
     for _ in range(10):
@@ -297,3 +296,92 @@ def test_torch_raises_the_same_messages(make, message):
     """Guards the messages we copy: if torch rewords them, this fails first."""
     with pytest.raises(ValueError, match=re.escape(message)):
         make(sgd())
+
+
+def test_state_dict_is_plain_data(tmp_path):
+    """torch.load's default weights_only=True refuses pickled functions: the state must not hold one."""
+    opt = sgd()
+    sched = schedules.as_scheduler(opt, schedules.cosine, T_max=10)
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    torch.save(sched.state_dict(), tmp_path / "sched.pt")
+    state = torch.load(tmp_path / "sched.pt", weights_only=True)
+    assert state["last_epoch"] == 3 and state["kwargs"] == {"T_max": 10}
+    opt2 = sgd()
+    again = schedules.as_scheduler(opt2, schedules.cosine, T_max=10)
+    again.load_state_dict(state)
+    opt2.step()
+    again.step()
+    opt.step()
+    sched.step()
+    assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"] == schedules.cosine(4, 0.1, 10)
+
+
+# -- strict: wrong types, NaN, infinite and negative factors (beyond torch's own checks) --------------
+NAN, INF = float("nan"), float("inf")
+STRICT = [
+    (lambda: schedules.cosine("3", 0.1, T_max=10), TypeError, "cosine: step must be a real number, got '3'"),
+    (lambda: schedules.cosine(None, 0.1, T_max=10), TypeError, "cosine: step must be a real number, got None"),
+    (lambda: schedules.cosine(INF, 0.1, T_max=10), ValueError, "cosine: step must be finite, got inf"),
+    (lambda: W(INF, 0.1, T_0=5), ValueError, "cosine_warm_restarts: step must be finite, got inf"),
+    (lambda: W(NAN, 0.1, T_0=5), ValueError, "Expected non-negative step, but got nan"),
+    (lambda: schedules.cosine(0, INF, T_max=10), ValueError, "cosine: lr0 must be finite, got inf"),
+    (lambda: schedules.cosine(0, NAN, T_max=10), ValueError, "Invalid learning rate: nan"),
+    (lambda: schedules.cosine(0, [0.1], T_max=10), TypeError, "cosine: lr0 must be a real number, got [0.1]"),
+    (lambda: schedules.cosine(0, 0.1, T_max=INF), ValueError, "cosine: T_max must be finite, got inf"),
+    (lambda: schedules.cosine(0, 0.1, T_max=10, eta_min=-0.1), ValueError,
+     "Expected non-negative eta_min, but got -0.1"),
+    (lambda: schedules.step_decay(0, 0.1, 10, gamma=NAN), ValueError, "Expected non-negative gamma, but got nan"),
+    (lambda: schedules.step_decay(0, 0.1, 10, gamma=-0.5), ValueError, "Expected non-negative gamma, but got -0.5"),
+    (lambda: schedules.step_decay(0, 0.1, 10, gamma=INF), ValueError, "step_decay: gamma must be finite, got inf"),
+    (lambda: schedules.step_decay(0, 0.1, 10, gamma="0.5"), TypeError, "step_decay: gamma must be a real number"),
+    (lambda: schedules.exponential_decay(0, 0.1, NAN), ValueError, "Expected non-negative rate, but got nan"),
+    (lambda: schedules.exponential_decay(0, 0.1, -0.9), ValueError, "Expected non-negative rate, but got -0.9"),
+    (lambda: schedules.exponential_decay(0, 0.1, INF), ValueError, "exponential_decay: rate must be finite, got inf"),
+    (lambda: schedules.exponential_decay(0, 0.1, 0.9, decay_steps=NAN), ValueError,
+     "Expected positive decay_steps, but got nan"),
+    (lambda: schedules.exponential_decay(0, 0.1, 0.9, staircase="yes"), TypeError,
+     "exponential_decay: staircase must be True or False, got 'yes'"),
+    (lambda: schedules.inverse_time_decay(0, 0.1, NAN), ValueError, "Expected non-negative decay_rate, but got nan"),
+    (lambda: schedules.inverse_time_decay(0, 0.1, INF), ValueError, "inverse_time_decay: decay_rate must be finite"),
+    (lambda: schedules.inverse_sqrt_decay(0, 0.1, k=NAN), ValueError, "Expected non-negative k, but got nan"),
+    (lambda: schedules.linear_warmup(0, 0.1, start_factor=NAN), ValueError, START),
+    (lambda: schedules.linear_warmup(0, 0.1, end_factor=NAN), ValueError, END),
+    (lambda: schedules.linear_warmup(0, 0.1, total_iters=None), ValueError, "Expected positive integer total_iters"),
+    (lambda: W(0, 0.1, T_0=5, eta_min=NAN), ValueError, "Expected non-negative eta_min, but got nan"),
+    (lambda: W(0, 0.1, T_0=5, eta_min=-1.0), ValueError, "Expected non-negative eta_min, but got -1.0"),
+    (lambda: schedules.cyclic_triangular(0, 0.01, 0.1, mode="exp_range", gamma=NAN), ValueError,
+     "Expected non-negative gamma, but got nan"),
+    (lambda: schedules.cyclic_triangular(0, 0.01, 0.1, step_size_up=INF), ValueError,
+     "cyclic_triangular: step_size_up must be finite, got inf"),
+    (lambda: schedules.cyclic_triangular(0, 0.01, 0.1, mode=None), ValueError, "mode is invalid"),
+    (lambda: schedules.one_cycle(0, 0.1, 100, div_factor=0.0), ValueError, "Expected positive div_factor, but got 0.0"),
+    (lambda: schedules.one_cycle(0, 0.1, 100, final_div_factor=NAN), ValueError,
+     "Expected positive final_div_factor, but got nan"),
+    (lambda: schedules.one_cycle(0, 0.1, 100, pct_start=NAN), ValueError, PCT + "nan"),
+    (lambda: schedules.one_cycle(0, 0.1, 100, three_phase="False"), TypeError,
+     "one_cycle: three_phase must be True or False, got 'False'"),
+    (lambda: schedules.one_cycle(0, 0.1, 100, anneal_strategy=["cos"]), ValueError, "anneal_strategy must be one of"),
+    (lambda: schedules.one_cycle_momentum(0, 100, base_momentum=-0.1), ValueError,
+     "one_cycle_momentum: base_momentum must be >= 0.0, got -0.1"),
+    (lambda: schedules.one_cycle_momentum(0, 100, max_momentum=NAN), ValueError,
+     "one_cycle_momentum: max_momentum must be finite, got nan"),
+    (lambda: schedules.lr_sequence("cosine", 3), TypeError, "lr_sequence: fn must be a schedule function"),
+    (lambda: schedules.as_scheduler(sgd(), None), TypeError, "FunctionLR: fn must be a schedule function, got None"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", STRICT, ids=[m for _, _, m in STRICT])
+def test_strict_validation_names_the_argument_and_the_value(call, error, message):
+    with pytest.raises(error, match="^" + re.escape(message)):
+        call()
+
+
+def test_huge_steps_return_at_once_and_numpy_scalars_are_numbers():
+    """SGDR used to walk period by period: step=1e300 must not take 1e300 iterations."""
+    assert 0 <= W(1e300, 0.1, T_0=3) <= 0.1
+    assert 0 <= W(1e300, 0.1, T_0=3, T_mult=2) <= 0.1
+    assert W(np.int64(7), np.float64(0.1), T_0=np.int64(5), T_mult=np.int64(2)) == W(7, 0.1, T_0=5, T_mult=2)
+    assert schedules.step_decay(np.int64(20), np.float32(0.5), np.int64(10), gamma=np.float64(0.5)) == 0.125
+    assert schedules.one_cycle(np.int64(10), np.float64(0.1), np.int64(100)) == schedules.one_cycle(10, 0.1, 100)

@@ -11,9 +11,14 @@ The player's features (compare mode, click-to-start, toggles, noise, the EWA and
 standing in for a missing widget in a JupyterLab output area) are driven on a small page of players
 built by the test itself, no book build needed: `pytest tests/test_site.py -k player`.
 
-Skipped when no Chromium is found (set CHROMIUM=/path/to/chromium to choose one).
-    pytest tests/test_site.py -v                   # reuses the notebook execution cache
-    OPTBOOK_FRESH=1 pytest tests/test_site.py -v   # from an empty artifacts/site (after changing optlib)
+The book is built as a reader gets it: in full mode (OPTBOOK_QUICK=0, the whole data set) with training
+forbidden (OPTLIB_NO_TRAIN=1), so every case-study run must come from the results store shipped in
+`results/` under the current code: a stale or missing run fails the build with the list of runs and the
+command that refreshes them, and the chapters' hidden assertions about full-mode results are checked
+here. (The notebooks' quick-mode training runs for real under nbval.)
+
+Skipped when no Chromium is found (set CHROMIUM=/path/to/chromium to choose one); CI fails on that skip.
+    pytest tests/test_site.py -v
 """
 
 import base64
@@ -33,9 +38,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# The test builds its own copy of the site (quick-mode outputs under pytest, see conftest.py), apart from
-# the reader's `_build`: jupyter-cache keys executions on the code only, so a shared cache would leak
-# quick-mode case studies into the full book.
+# The test builds its own copy of the site, apart from the reader's `_build`.
 OUT = ROOT / "artifacts" / "site"
 HTML = OUT / "_build" / "html"
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -84,12 +87,10 @@ def toc_pages():
 
 @pytest.fixture(scope="module")
 def site():
-    # --all rereads every page; executed notebooks come from jupyter-cache, which is keyed on the
-    # notebook's code only. After changing optlib (e.g. widgets.py), OPTBOOK_FRESH=1 re-executes everything.
-    if os.environ.get("OPTBOOK_FRESH"):
-        shutil.rmtree(OUT, ignore_errors=True)
+    # --all rereads (and so re-executes, inline) every page. Full mode, training forbidden: see the docstring.
+    env = {**os.environ, "OPTBOOK_QUICK": "0", "OPTLIB_NO_TRAIN": "1"}
     proc = subprocess.run(["jupyter-book", "build", str(ROOT), "--path-output", str(OUT), "--all", "-W", "--keep-going"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=3600)
+                          cwd=ROOT, capture_output=True, text=True, timeout=3600, env=env)
     assert proc.returncode == 0, "build failed or warned:\n" + (proc.stdout + proc.stderr)[-6000:]
     handler = functools.partial(_QuietHandler, directory=str(HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

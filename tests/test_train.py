@@ -1,6 +1,8 @@
 """optlib.train on small subsets: determinism, divergence, the result cache, quick mode, LR range test."""
 
+import io
 import math
+import re
 
 import matplotlib
 import pytest
@@ -8,9 +10,19 @@ import torch
 
 matplotlib.use("Agg")
 
-from optlib import data, train as tr  # noqa: E402
-from optlib.train import (Comparison, DivergenceWarning, History, case_study_settings, compare,  # noqa: E402
-                          lr_range_test, mlp, subset, train)
+from optlib import data
+from optlib import train as tr
+from optlib.train import (
+    Comparison,
+    DivergenceWarning,
+    History,
+    case_study_settings,
+    compare,
+    lr_range_test,
+    mlp,
+    subset,
+    train,
+)
 
 SGD = (torch.optim.SGD, dict(lr=0.1, momentum=0.9))
 
@@ -112,7 +124,10 @@ def test_compare_caches_results(small, monkeypatch, tmp_path):
     assert "SGD" in text and "±" in text and "<table>" in text._repr_html_()
     fig = first.plot()
     assert [ax.get_xlabel() for ax in fig.axes] == ["epoch", "epoch"]
-    assert fig.axes[1].get_ylabel() == "accuracy" and len(fig.axes[1].get_legend().get_texts()) == 2
+    assert [ax.get_ylabel() for ax in fig.axes] == ["cross-entropy loss", "accuracy (%)"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["SGD", "Adam"]  # one legend, off the axes
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    assert len(fig.axes[1].collections) == 2  # a band over the 2 seeds per run
 
 
 def test_compare_refuses_lambdas_when_caching(small):
@@ -154,3 +169,170 @@ def test_lr_range_test(small):
     assert len(result.lrs) < 100  # lr up to 10 makes plain SGD explode: the test stops early
     ax = result.plot()
     assert ax.get_xscale() == "log"
+
+
+# ------------------------------------------------------------------------ arguments, divergence, parallel
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(batch_size=-1), "batch_size"), (dict(batch_size=0), "batch_size"), (dict(epochs=-1), "epochs"),
+    (dict(epochs=0), "epochs"), (dict(n_train=-5), "n_train"), (dict(n_train=0), "n_train"),
+    (dict(n_test=0), "n_test"), (dict(seed=-1), "seed"), (dict(seed=1.5), "seed"),
+    (dict(scheduler_step="batches"), "scheduler_step"), (dict(batch_size=True), "batch_size"),
+])
+def test_bad_arguments_name_themselves(small, kwargs, name):
+    value = repr(next(iter(kwargs.values())))
+    compare_kwargs = {"seeds" if k == "seed" else k: (v,) if k == "seed" else v for k, v in kwargs.items()}
+    for call in (lambda: train(SGD, data=small, progress=False, **kwargs),
+                 lambda: compare({"SGD": SGD}, data=small, progress=False, **compare_kwargs)):
+        with pytest.raises(ValueError, match=rf"{name} .*{re.escape(value)}"):
+            call()
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(lr_min=0), "lr_min"), (dict(lr_max=-1.0), "lr_max"), (dict(lr_min=1.0, lr_max=0.5), "lr_min"),
+    (dict(steps=0), "steps"), (dict(smoothing=1.0), "smoothing"), (dict(batch_size=0), "batch_size"),
+])
+def test_lr_range_test_bad_arguments(small, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        lr_range_test(SGD, data=small, progress=False, **kwargs)
+
+
+def test_compare_bad_runs_seeds_workers(small):
+    with pytest.raises(ValueError, match="runs"):
+        compare({}, data=small, progress=False)
+    with pytest.raises(ValueError, match="seeds"):
+        compare({"SGD": SGD}, seeds=(0, 0), data=small, progress=False)
+    with pytest.raises(ValueError, match="workers must be a positive integer, got 0"):
+        compare({"SGD": SGD}, workers=0, data=small, progress=False)
+
+
+class BlowsUpLast(torch.optim.SGD):
+    """SGD whose very last step writes infinities into the parameters: the training loss never sees it."""
+
+    last_step = None
+
+    def step(self, closure=None):
+        super().step(closure)
+        self.count = getattr(self, "count", 0) + 1
+        if self.count == self.last_step:
+            with torch.no_grad():
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        p.fill_(math.inf)
+
+
+def test_divergence_in_the_last_step_is_flagged(small):
+    steps_per_epoch = math.ceil(2000 / 128)
+    BlowsUpLast.last_step = 2 * steps_per_epoch
+    with pytest.warns(DivergenceWarning, match=rf"diverged at epoch 2, step {steps_per_epoch}"):
+        h = train((BlowsUpLast, dict(lr=0.1)), epochs=2, data=small, progress=False)
+    assert h.diverged_at == (2, steps_per_epoch)
+    assert not math.isnan(h.test_acc[0]) and math.isnan(h.test_acc[1])
+
+
+def test_parallel_training_is_bit_identical_to_serial(small):
+    runs = {"SGD": SGD, "Adam": (torch.optim.Adam, dict(lr=1e-3))}
+    serial = compare(runs, seeds=(0, 1), epochs=2, data=small, progress=False, cache=False, workers=1)
+    parallel = compare(runs, seeds=(0, 1), epochs=2, data=small, progress=False, cache=False, workers=2)
+    assert {n: [curves(h) for h in hs] for n, hs in serial.runs.items()} == \
+           {n: [curves(h) for h in hs] for n, hs in parallel.runs.items()}
+
+
+def test_parallel_workers_report_divergence(small):
+    with pytest.warns(DivergenceWarning) as caught:
+        result = compare({"big": (torch.optim.SGD, dict(lr=1e6))}, seeds=(0, 1), epochs=1, data=small,
+                         progress=False, cache=False, workers=2)
+    assert sorted(str(w.message)[:33] for w in caught) == ["big (seed 0): diverged at epoch 1",
+                                                           "big (seed 1): diverged at epoch 1"]
+    assert all(h.diverged_at for h in result.runs["big"])
+
+
+def test_table_statistics_and_html(small):
+    runs = {"SGD": SGD, "slow SGD": (torch.optim.SGD, dict(lr=0.001))}
+    result = compare(runs, seeds=(0, 1, 2), epochs=2, data=small, progress=False)
+    text = result.table(baseline="SGD")
+    assert "(baseline)" in text and "lower by" in text and "95 % t interval" in text
+    assert text.body[1][-1] == result.verdict("slow SGD", "SGD")
+    html = text._repr_html_()
+    assert html.startswith('<div style="overflow-x: auto') and html.count("<tr>") == 3
+    one = compare({"SGD": SGD}, seeds=(0,), epochs=2, data=small, progress=False)
+    assert "(1 seed)" in one.table() and "± 0.00" not in one.table()
+    with pytest.raises(ValueError, match="baseline 'nope'"):
+        result.table(baseline="nope")
+
+
+def test_progress_summary_when_nobody_watches_bars(small, monkeypatch, capsys):
+    monkeypatch.setenv("OPTLIB_PROGRESS", "summary")
+    compare({"SGD": SGD}, seeds=(0, 1), epochs=1, data=small, workers=1)
+    out = capsys.readouterr()
+    assert re.fullmatch(r"trained 2 run\(s\), 2 epochs, in \d+ s \(1 process\(es\)\)\n", out.out)
+    assert "%|" not in out.err  # no bar either
+
+
+def test_an_early_stop_closes_the_bar_complete():
+    from tqdm import tqdm
+
+    bar = tqdm(total=300, disable=False, file=io.StringIO())
+    bar.update(40)
+    tr._close_complete(bar)
+    assert bar.total == bar.n == 40  # JupyterLab's widget shows a finished (green) bar, not a red one
+
+
+def test_select_lr_on_a_validation_split(monkeypatch):
+    from optlib import tuning
+
+    if data.find() is None:
+        pytest.skip("Fashion-MNIST not installed")
+    (fit, val) = tuning.validation_split()
+    assert len(fit[1]) == 50_000 and len(val[1]) == 10_000 and val[1].bincount().tolist() == [1000] * 10
+    _, (xte, _) = tr.default_data()
+    assert not any(torch.equal(xte[0], v) for v in val[0][:100])  # validation images come from training
+    with pytest.warns(tuning.GridEdgeWarning, match="larger"):
+        choice = tuning.select_lr(SGD, [1e-4, 1e-3, 1e-2], seeds=(0,), epochs=1, n_train=1000, n_test=500,
+                                  workers=1, progress=False)
+    assert choice.lr == 1e-2 and choice.at_edge and list(choice.scores) == [1e-4, 1e-3, 1e-2]
+    assert "<- chosen" in choice.table()
+    with pytest.raises(ValueError, match="lrs"):
+        tuning.select_lr(SGD, [0.1, 0.1, 0.2])
+    assert tuning.log_grid(1e-3, 1e-1) == [0.001, 0.00316, 0.01, 0.0316, 0.1]
+
+
+def test_bars_only_where_someone_watches(monkeypatch):
+    import sys
+    import types
+
+    class Shell:
+        config = {"IPKernelApp": {}}
+
+    monkeypatch.delenv("OPTLIB_PROGRESS", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: None))
+    assert tr._interactive()  # a terminal or a script: bars
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=Shell))
+    assert not tr._interactive()  # a kernel without a Jupyter server: the book build executing a notebook
+    monkeypatch.setenv("JPY_SESSION_NAME", "book/07-adam.ipynb")
+    assert tr._interactive()  # a kernel started by JupyterLab
+    monkeypatch.setenv("OPTLIB_PROGRESS", "summary")
+    assert not tr._interactive()
+
+
+def test_describe_and_undescribe_round_trip():
+    from optlib import optim
+
+    spec = (optim.Lookahead, dict(k=5, alpha=0.5), (optim.Adam, dict(lr=1e-3, betas=(0.9, 0.99))))
+    sched = (torch.optim.lr_scheduler.StepLR, dict(step_size=2, gamma=0.5))
+    assert tr.undescribe(tr.describe(spec)) == spec
+    assert tr.undescribe(tr.describe(sched)) == sched
+    with pytest.raises(TypeError, match="spec"):
+        tr.describe(lambda p: None)
+
+
+class Broken(torch.optim.SGD):
+    def __init__(self, params, **kwargs):
+        raise RuntimeError("broken optimizer")
+
+
+def test_a_failing_worker_run_raises_without_hanging(small):
+    with pytest.raises(RuntimeError, match="broken optimizer"):
+        compare({"ok": SGD, "broken": (Broken, dict(lr=0.1))}, seeds=(0, 1), epochs=1, data=small,
+                progress=False, cache=False, workers=2)

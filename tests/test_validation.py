@@ -1,16 +1,18 @@
 """Validation on both fronts: every invalid hyperparameter raises ValueError with torch.optim's
 message (which names the parameter and the value), and NaN/inf gradients propagate as in torch."""
 
+import inspect
 import itertools
 import math
 
 import numpy as np
 import pytest
 import torch
+from helpers import DTYPE, initial_params, leaves
 
 import optlib
 import optlib.optim as oo
-from helpers import DTYPE, initial_params, leaves
+from optlib import validate
 
 NAN = float("nan")
 
@@ -140,17 +142,28 @@ def test_adabound_and_swats_validation(name, kw, message):
     assert_both_fronts_raise(name, kw, message)
 
 
-@pytest.mark.parametrize("kw, words", [(dict(k=0), "k"), (dict(k=-3), "k"), (dict(k=2.5), "k"), (dict(k=True), "k"),
-                                       (dict(alpha=-0.1), "alpha"), (dict(alpha=1.5), "alpha"),
-                                       (dict(alpha=NAN), "alpha")], ids=str)
-def test_lookahead_validation_on_both_fronts(kw, words):
-    (key, value), = kw.items()
+@pytest.mark.parametrize("kw, error, message", [
+    (dict(k=0), ValueError, "k must be an integer >= 1, got 0"), (dict(k=-3), ValueError, "k must be an integer >= 1, got -3"),
+    (dict(k=2.5), TypeError, "k must be an integer, got 2.5 of type float"),
+    (dict(k=True), TypeError, "k must be an integer, got True of type bool"),
+    (dict(k="5"), TypeError, "k must be an integer, got '5' of type str"),
+    (dict(k=None), TypeError, "k must be an integer, got None of type NoneType"),
+    (dict(alpha=-0.1), ValueError, "alpha must be >= 0.0, got -0.1"), (dict(alpha=1.5), ValueError, "alpha must be <= 1.0, got 1.5"),
+    (dict(alpha=NAN), ValueError, "alpha must be finite, got nan"),
+    (dict(alpha=[0.5]), TypeError, "alpha must be a real number, got [0.5] of type list")], ids=str)
+def test_lookahead_validation_on_both_fronts(kw, error, message):
+    """Lookahead is strict on both fronts (it is not a torch optimizer): the message names k or alpha."""
     for make in (lambda: oo.Lookahead(torch.optim.SGD(leaves(initial_params()), lr=0.1), **kw),
                  lambda: optlib.Lookahead(optlib.SGD(lr=0.1), **kw)):
-        with pytest.raises(ValueError) as exc:
+        with pytest.raises(error) as exc:
             make()
-        msg = str(exc.value)
-        assert msg.startswith("Invalid " + words) and msg.endswith(f": {value}"), msg
+        assert str(exc.value) == "Lookahead: " + message
+
+
+def test_lookahead_accepts_numpy_scalars_on_both_fronts():
+    for la in (oo.Lookahead(torch.optim.SGD(leaves(initial_params()), lr=0.1), k=np.int64(5), alpha=np.float32(0.5)),
+               optlib.Lookahead(optlib.SGD(lr=0.1), k=np.int64(5), alpha=np.float32(0.5))):
+        assert (type(la.k), la.k, type(la.alpha), la.alpha) == (int, 5, float, 0.5)
 
 
 @pytest.mark.parametrize("kw", [dict(k=1), dict(k=7, alpha=0.0), dict(alpha=1.0)], ids=str)
@@ -160,8 +173,11 @@ def test_lookahead_accepts_the_edges(kw):
 
 
 def test_lookahead_wraps_only_optimizers():
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="Lookahead wraps a torch.optim.Optimizer"):
         oo.Lookahead(leaves(initial_params()))
+    for inner in (None, "SGD", optlib.SGD, torch.optim.SGD(leaves(initial_params()), lr=0.1)):
+        with pytest.raises(TypeError, match="^Lookahead: optimizer must be a numpy optimizer"):
+            optlib.Lookahead(inner)
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "Adagrad"])
@@ -243,3 +259,84 @@ def test_lookahead_keeps_nan():
         p.grad = torch.tensor(g, dtype=DTYPE)
         la.step()
     assert torch.isnan(p[0]) and torch.isfinite(p[1])
+
+
+# ------------------------------------------- strict fronts: the numpy front, AdaBound, SWATS (both fronts)
+
+NUMPY_NAMES = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "AdaBound", "SWATS"]
+# (hyperparameter, bad value, error, the end of the message); the message starts with "<Class>: <name>"
+STRICT_CASES = [("lr", "0.1", TypeError, "must be a real number, got '0.1' of type str"),
+                ("lr", None, TypeError, "must be a real number, got None of type NoneType"),
+                ("lr", [0.1], TypeError, "must be a real number, got [0.1] of type list"),
+                ("lr", True, TypeError, "must be a real number, got True of type bool"),
+                ("lr", math.inf, ValueError, "must be finite, got inf"),
+                ("weight_decay", math.inf, ValueError, "must be finite, got inf"),
+                ("eps", "1e-8", TypeError, "must be a real number, got '1e-8' of type str")]
+
+
+def strict_cases(name):
+    hyper = inspect.signature(getattr(optlib, name)).parameters
+    cases = [c for c in STRICT_CASES if c[0] in hyper]
+    cases += [(flag, "False", TypeError, "must be True or False, got 'False' of type str")
+              for flag in hyper if flag in validate.FLAGS]
+    cases += [(flag, 1, TypeError, "must be True or False, got 1 of type int") for flag in hyper if flag in validate.FLAGS]
+    if "betas" in hyper:
+        cases += [("betas", 0.9, TypeError, "must be a pair (beta1, beta2), got 0.9 of type float"),
+                  ("betas", "ab", TypeError, "must be a pair (beta1, beta2), got 'ab' of type str"),
+                  ("betas", (0.9, None), TypeError, "betas[1] must be a real number, got None of type NoneType")]
+    if "dampening" in hyper:  # torch checks nothing here
+        cases += [("dampening", NAN, ValueError, "must be finite, got nan")]
+    return cases
+
+
+STRICT = [pytest.param(name, key, value, error, end, id=f"{name}-{key}={value!r}")
+          for name in NUMPY_NAMES for key, value, error, end in strict_cases(name)]
+
+
+@pytest.mark.parametrize("name, key, value, error, end", STRICT)
+def test_numpy_front_is_strict_and_names_the_parameter(name, key, value, error, end):
+    """Construction and assignment both refuse the value, naming the class, the parameter and the value."""
+    with pytest.raises(error) as exc:
+        getattr(optlib, name)(**{key: value})
+    message = str(exc.value)
+    assert message.startswith(f"{name}: {key if '[' not in end else ''}") and message.endswith(end), message
+    opt = getattr(optlib, name)()
+    before = dict(opt.hyper)
+    with pytest.raises(error) as exc:
+        setattr(opt, key, value)
+    assert str(exc.value) == message
+    assert dict(opt.hyper) == before  # a refused value changes nothing
+
+
+@pytest.mark.parametrize("name, key, value, error, end",
+                         [p for p in STRICT if p.values[0] in ("AdaBound", "SWATS")])
+def test_adabound_and_swats_are_strict_on_the_torch_front(name, key, value, error, end):
+    params = leaves(initial_params())
+    with pytest.raises(error) as exc:
+        getattr(oo, name)(params, **{key: value})
+    assert str(exc.value) == str(pytest.raises(error, getattr(optlib, name), **{key: value}).value)
+    with pytest.raises(error, match=f"^{name}: "):  # also a group's own options
+        getattr(oo, name)([{"params": params[:1]}, {"params": params[1:], key: value}])
+
+
+def test_numpy_scalars_are_accepted_where_python_numbers_are():
+    opt = optlib.Adam(lr=np.float64(0.1), betas=(np.float32(0.5), np.float64(0.9)), eps=np.float64(1e-8),
+                      amsgrad=np.bool_(True))
+    assert (opt.lr, opt.betas, opt.amsgrad) == (0.1, (0.5, 0.9), True)
+    assert type(opt.lr) is float and type(opt.amsgrad) is bool
+    ref = optlib.Adam(lr=0.1, betas=(0.5, 0.9), amsgrad=True)
+    assert opt.step(np.array([1.0, -2.0]), np.array([0.3, 0.1])).tolist() == \
+        ref.step(np.array([1.0, -2.0]), np.array([0.3, 0.1])).tolist()
+    sgd = optlib.SGD(lr=np.float64(0.1), momentum=np.int64(0), nesterov=np.bool_(False))
+    assert sgd.step(1.0, 2.0) == pytest.approx(0.8, abs=1e-15)
+    oo.AdaBound(leaves(initial_params()), lr=np.float64(1e-3), final_lr=np.float32(0.5))
+
+
+def test_numpy_front_still_uses_torchs_range_messages():
+    """Out-of-range values keep torch's message (test above), and a refused assignment changes nothing."""
+    opt = optlib.SGD(lr=0.1)
+    with pytest.raises(ValueError, match="^Invalid learning rate: -1$"):
+        opt.lr = -1
+    with pytest.raises(ValueError, match="^Nesterov momentum requires a momentum and zero dampening$"):
+        opt.nesterov = True
+    assert opt.lr == 0.1 and opt.nesterov is False

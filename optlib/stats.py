@@ -1,0 +1,104 @@
+"""Statistics of the case studies, phrased only as far as the numbers support.
+
+* :func:`mean_std` formats a value over seeds: ``"87.14 ± 0.25 %"``; one seed has no spread, so it says
+  ``"87.14 % (1 seed)"``; diverged seeds (NaN) are counted, not averaged.
+* :func:`paired_difference`: the runs of two optimizers with the same seed share the initialisation and
+  the batch order, so their difference per seed removes that shared noise. Its mean over seeds comes with
+  a 95 % Student-t interval.
+* :func:`verdict` turns a :class:`Difference` into words: "higher by 0.8 ± 0.3 points" only when the
+  interval excludes zero, else "no difference detectable with 3 seeds (0.1 ± 0.6 points)".
+"""
+
+import dataclasses
+import math
+
+# Two-sided 95 % quantiles of Student's t for 1..30 degrees of freedom (standard tables).
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+         2.045, 2.042)
+
+
+def t_quantile_975(df):
+    """The 97.5 % quantile of Student's t with `df` degrees of freedom (the half-width factor of a
+    two-sided 95 % interval): tabulated up to 30, Cornish-Fisher expansion beyond (error < 1e-3)."""
+    if not (isinstance(df, int) and df >= 1):
+        raise ValueError(f"df must be an integer >= 1, got {df!r}")
+    if df <= 30:
+        return _T975[df - 1]
+    z = 1.959964
+    return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
+
+
+def _finite(values):
+    return [float(v) for v in values if math.isfinite(float(v))]
+
+
+def mean_std(values, scale=100.0, unit=" %", digits=2):
+    """``mean ± std`` (sample std) of `values` times `scale`; "1 seed" instead of a zero spread;
+    seeds that diverged (NaN/inf) are reported as such."""
+    values = list(values)
+    ok = _finite(values)
+    bad = len(values) - len(ok)
+    if not ok:
+        return f"diverged ({bad}/{len(values)} seeds)"
+    mean = sum(ok) / len(ok) * scale
+    if len(ok) == 1:
+        text = f"{mean:.{digits}f}{unit} (1 seed)"
+    else:
+        std = math.sqrt(sum((v * scale - mean) ** 2 for v in ok) / (len(ok) - 1))
+        text = f"{mean:.{digits}f} ± {std:.{digits}f}{unit}"
+    return text + (f", {bad} of {len(values)} diverged" if bad else "")
+
+
+@dataclasses.dataclass
+class Difference:
+    """Mean of the paired differences ``a - b`` over `n` seeds, with the half-width of its 95 % interval
+    (``nan`` with fewer than 2 seeds: no interval can be given)."""
+
+    mean: float
+    half_width: float
+    n: int
+
+    @property
+    def low(self):
+        return self.mean - self.half_width
+
+    @property
+    def high(self):
+        return self.mean + self.half_width
+
+    @property
+    def significant(self):
+        """The 95 % interval excludes zero."""
+        return self.n >= 2 and (self.low > 0 or self.high < 0)
+
+
+def paired_difference(a, b):
+    """:class:`Difference` of `a` minus `b`, paired seed by seed (same length, same seed order).
+    Seeds where either diverged (non-finite) are left out."""
+    a, b = list(a), list(b)
+    if len(a) != len(b):
+        raise ValueError(f"paired values need the same seeds: got {len(a)} and {len(b)} values")
+    d = [float(x) - float(y) for x, y in zip(a, b) if math.isfinite(float(x)) and math.isfinite(float(y))]
+    n = len(d)
+    if n == 0:
+        return Difference(math.nan, math.nan, 0)
+    mean = sum(d) / n
+    if n == 1:
+        return Difference(mean, math.nan, 1)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (n - 1))
+    return Difference(mean, t_quantile_975(n - 1) * sd / math.sqrt(n), n)
+
+
+def verdict(diff, scale=100.0, unit="points", digits=1, higher="higher", lower="lower"):
+    """Words for a :class:`Difference` (values times `scale`, in `unit`), claiming a direction only when
+    the 95 % interval excludes zero."""
+    m, h = diff.mean * scale, diff.half_width * scale
+    if diff.n == 0:
+        return "no comparison: every seed diverged"
+    if diff.n == 1:
+        return f"{m:+.{digits}f} {unit} with 1 seed: no interval, no verdict (run more seeds)"
+    seeds = f"{diff.n} seeds"
+    if diff.significant:
+        return f"{higher if m > 0 else lower} by {abs(m):.{digits}f} ± {h:.{digits}f} {unit} (95 % interval, {seeds})"
+    return f"no difference detectable with {seeds} ({m:+.{digits}f} ± {h:.{digits}f} {unit})"
