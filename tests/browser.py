@@ -73,6 +73,20 @@ class Page:
             if "method" in msg:
                 self.events.append(msg)
 
+    def wait_event(self, method, timeout=60):
+        """The next event `method` (one already received first), or TimeoutError after `timeout` s."""
+        for i, e in enumerate(self.events):
+            if e["method"] == method:
+                return self.events.pop(i)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = json.loads(self.ws.recv())
+            if msg.get("method") == method:
+                return msg
+            if "method" in msg:
+                self.events.append(msg)
+        raise TimeoutError(method)
+
     def js(self, expression, await_promise=False):
         """The value of a JavaScript expression (JSON-able), or RuntimeError with the page's exception."""
         r = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=await_promise)
@@ -152,13 +166,14 @@ class Page:
 class Browser:
     """Headless Chromium with a fresh profile, stopped (and its profile removed) on exit."""
 
-    def __init__(self, width=1280, height=1000, executable=None):
+    def __init__(self, width=1280, height=1000, executable=None, domains=("Page", "Runtime")):
         self.executable = executable or chromium()
         if self.executable is None:
             raise FileNotFoundError("no Chromium found (install chromium or set CHROMIUM=/path/to/chromium)")
         if websocket is None:
             raise ImportError("websocket-client is needed to drive Chromium")
         self.size = (width, height)
+        self.domains = domains  # the CDP domains whose events the page receives (e.g. "Log", "Network")
 
     def __enter__(self):
         self.profile = tempfile.mkdtemp(prefix="optbook-chromium-")
@@ -173,7 +188,7 @@ class Browser:
             req = urllib.request.Request(f"http://127.0.0.1:{port}/json/new?about:blank", method="PUT")
             target = json.loads(urllib.request.urlopen(req, timeout=30).read())
             self.page = Page(target["webSocketDebuggerUrl"])
-            for domain in ("Page", "Runtime"):
+            for domain in self.domains:
                 self.page.call(f"{domain}.enable")
             self.page.call("Emulation.setDeviceMetricsOverride", width=self.size[0], height=self.size[1],
                            deviceScaleFactor=1, mobile=False)

@@ -32,10 +32,10 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from browser import Browser, chromium, websocket
 
 ROOT = Path(__file__).resolve().parents[1]
 # The test builds its own copy of the site, apart from the reader's `_build`.
@@ -44,18 +44,7 @@ HTML = OUT / "_build" / "html"
 SHOTS = ROOT / "artifacts" / "screenshots"
 
 
-def _chromium():
-    for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome", "chrome"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-CHROMIUM = _chromium()
-try:
-    import websocket  # websocket-client
-except ImportError:  # pragma: no cover
-    websocket = None
+CHROMIUM = chromium()
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found (install chromium or set CHROMIUM=...)"),
@@ -105,77 +94,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-class CDP:
-    """A minimal Chrome DevTools Protocol client for one page."""
-
-    def __init__(self, ws_url):
-        self.ws = websocket.create_connection(ws_url, timeout=60, suppress_origin=True)
-        self.next_id = 0
-        self.events = []
-
-    def call(self, method, **params):
-        self.next_id += 1
-        my_id = self.next_id
-        self.ws.send(json.dumps({"id": my_id, "method": method, "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == my_id:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
-            if "method" in msg:
-                self.events.append(msg)
-
-    def wait_event(self, method, timeout=60):
-        deadline = time.time() + timeout
-        for i, e in enumerate(self.events):
-            if e["method"] == method:
-                return self.events.pop(i)
-        while time.time() < deadline:
-            msg = json.loads(self.ws.recv())
-            if msg.get("method") == method:
-                return msg
-            if "method" in msg:
-                self.events.append(msg)
-        raise TimeoutError(method)
-
-    def js(self, expression, await_promise=False):
-        r = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=await_promise)
-        if "exceptionDetails" in r:
-            raise RuntimeError(f"JS error in {expression[:80]!r}: {r['exceptionDetails']}")
-        return r["result"].get("value")
-
-
 @pytest.fixture(scope="module")
 def browser():
-    profile = tempfile.mkdtemp(prefix="optbook-chromium-")
-    proc = subprocess.Popen(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--disable-default-apps", "--hide-scrollbars", "--mute-audio",
-         f"--user-data-dir={profile}", "--remote-debugging-port=0", "--remote-allow-origins=*",
-         "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        port_file = Path(profile) / "DevToolsActivePort"
-        for _ in range(300):
-            if port_file.exists() and port_file.read_text().strip():
-                break
-            time.sleep(0.1)
-        port = int(port_file.read_text().split()[0])
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/json/new?about:blank", method="PUT")
-        target = json.loads(urllib.request.urlopen(req, timeout=30).read())
-        cdp = CDP(target["webSocketDebuggerUrl"])
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            cdp.call(f"{domain}.enable")
-        yield cdp
-        cdp.ws.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(profile, ignore_errors=True)
+    with Browser(width=1280, height=900, executable=CHROMIUM, domains=("Page", "Runtime", "Log", "Network")) as page:
+        yield page
 
 
 # ---------------------------------------------------------------------------------------------
