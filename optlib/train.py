@@ -289,6 +289,16 @@ def evaluate(model, x, y, batch_size=5000):
     return loss / len(y), correct / len(y)
 
 
+def _resolve(quick, epochs, n_train, n_test, device):
+    """The case-study settings (quick or full) and the sizes and device they imply where none was given."""
+    settings = case_study_settings(quick)
+    epochs = min(epochs, settings["max_epochs"] or epochs)
+    n_train = n_train if n_train is not None else settings["n_train"]
+    n_test = n_test if n_test is not None else settings["n_test"]
+    device = torch.device(device) if device is not None else default_device()
+    return settings, epochs, n_train, n_test, device
+
+
 def train(make_optimizer, epochs=10, batch_size=128, seed=0, data=None, scheduler=None, scheduler_step="epoch",
           device=None, progress=True, n_train=None, n_test=None, quick=None, desc=None, threads=1, model="mlp"):
     """Train :func:`mlp` (or ``model="cnn"``: :func:`cnn`), initialised from `seed`, on Fashion-MNIST with
@@ -312,11 +322,7 @@ def train(make_optimizer, epochs=10, batch_size=128, seed=0, data=None, schedule
     and the history records it (``diverged_at``); no exception is raised."""
     _check_common(epochs, batch_size, n_train, n_test, [seed], scheduler_step)
     _check_model(model)
-    settings = case_study_settings(quick)
-    epochs = min(epochs, settings["max_epochs"] or epochs)
-    n_train = n_train if n_train is not None else settings["n_train"]
-    n_test = n_test if n_test is not None else settings["n_test"]
-    device = torch.device(device) if device is not None else default_device()
+    settings, epochs, n_train, n_test, device = _resolve(quick, epochs, n_train, n_test, device)
     xtr, ytr, xte, yte = _prepare_data(data, n_train, n_test, device)
     with _threads(threads, device):
         return _train(make_optimizer, epochs, batch_size, seed, scheduler, scheduler_step, device, progress,
@@ -569,11 +575,7 @@ def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, schedul
         raise ValueError(f"seeds must be a non-empty sequence of distinct seeds, got {seeds!r}")
     _check_common(epochs, batch_size, n_train, n_test, seeds, scheduler_step)
     _check_model(model)
-    settings = case_study_settings(quick)
-    epochs = min(epochs, settings["max_epochs"] or epochs)
-    n_train = n_train if n_train is not None else settings["n_train"]
-    n_test = n_test if n_test is not None else settings["n_test"]
-    device = torch.device(device) if device is not None else default_device()
+    settings, epochs, n_train, n_test, device = _resolve(quick, epochs, n_train, n_test, device)
     if workers is None:
         workers = 1 if settings["quick"] else default_workers()
     _positive_int("workers", workers)
