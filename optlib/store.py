@@ -328,6 +328,9 @@ def write_atomically(path, text):
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; the store is meant to be shared
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -404,8 +407,9 @@ def miss_error(missing):
 def _group(entry):
     """The shipped file of an entry: named after the optimizer class (outermost for wrappers)."""
     opt = entry["config"].get("optimizer")
-    name = opt[0] if isinstance(opt, list) and opt else str(opt)
-    return str(name).rsplit(".", 1)[-1].lower() or "other"
+    cls = opt[0] if isinstance(opt, list) and opt else opt  # a spec: [class, kwargs, (inner spec)]
+    name = cls.get("callable", "") if isinstance(cls, dict) else str(cls)  # classes: {"callable": "mod.Name"}
+    return name.rsplit(".", 1)[-1].lower() or "other"
 
 
 def _write_shipped(entries, directory):

@@ -217,6 +217,8 @@ def test_quick_mode_always_trains_and_is_never_stored(small, trained, layers, mo
 def test_cli_promote_prune_check_status(small, layers, capsys):
     run(small, {"SGD": SGD, "Adam": ADAM})
     assert store.main(["promote"]) == 0 and "promoted 2" in capsys.readouterr().out
+    # one file per optimizer class, named after it
+    assert sorted(f.name for f in (layers / "results").glob("*.jsonl")) == ["adam.jsonl", "sgd.jsonl"]
     assert store.main(["check"]) == 0 and "ok: 2 shipped runs" in capsys.readouterr().out
     assert store.main(["status"]) == 0 and "2 runs" in capsys.readouterr().out
     assert store.main(["reset-manifest"]) == 0
