@@ -272,7 +272,13 @@ class Explorer(Figure):
             return [self.start(objective)]
         box = np.array(objective.domain, dtype=float).reshape(-1, 2)
         axes_ = [np.linspace(lo + 0.05 * (hi - lo), hi - 0.05 * (hi - lo), self.click) for lo, hi in box]
-        return [np.array(p) for p in itertools.product(*axes_)]
+        grid = [np.array(p) for p in itertools.product(*axes_)]
+        # The grid point nearest to the default start becomes that start, so the first picture (live and
+        # static) starts where the chapter asked, not at a grid point that may hide the lesson.
+        x0 = np.asarray(self.start(objective), dtype=float)
+        spans = np.ptp(np.array(grid), axis=0).clip(1e-12)
+        grid[int(np.argmin([np.sum(((p - x0) / spans) ** 2) for p in grid]))] = x0
+        return grid
 
     def run(self, oi, start, values, name, scale):
         """One run: optimizer `name` with slider `values` (a dict) on objective `oi` from `start`."""
