@@ -52,6 +52,8 @@ one. ``python -m optlib.benchmark`` runs it and writes the summary, with provena
 a small subset (:data:`QUICK`), never stored, in seconds: CI runs it.
 """
 
+from __future__ import annotations
+
 import argparse
 import dataclasses
 import datetime
@@ -63,7 +65,9 @@ import platform
 import sys
 import time
 import warnings
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -80,8 +84,8 @@ class Protocol:
     trials: int
     seeds: tuple
     aa_seeds: tuple
-    n_train: int = None
-    n_eval: int = None
+    n_train: int | None = None
+    n_eval: int | None = None
     quick: bool = False
     tuning_seed: int = 100
     batch_size: int = 128
@@ -124,12 +128,12 @@ def _log_uniform(u, low, high):
     return float(f"{low * (high / low) ** u:.3g}")
 
 
-def sobol_points(n, dims=4, seed=0):
+def sobol_points(n: int, dims: int = 4, seed: int = 0) -> list[list[float]]:
     """`n` points of a scrambled Sobol sequence in [0, 1)^dims (fixed `seed`: every entry gets the same)."""
     return torch.quasirandom.SobolEngine(dims, scramble=True, seed=seed).draw(n, dtype=torch.float64).tolist()
 
 
-def configuration(entry, u):
+def configuration(entry: str, u: Sequence[float]) -> dict[str, Any]:
     """The hyperparameters of `entry` at the point `u` of the unit cube: ``dict(lr, weight_decay,
     schedule[, final_lr or eps])`` (the search space of the module docstring)."""
     if entry not in ENTRIES:
@@ -145,7 +149,7 @@ def configuration(entry, u):
     return config
 
 
-def optimizer_spec(entry, config):
+def optimizer_spec(entry: str, config: dict[str, Any]) -> tuple:
     """The optimizer spec of `entry` with `config` (its learning rate and weight decay on the optimizer
     that takes the steps: Lookahead's inner one)."""
     spec, extra = ENTRIES[entry]
@@ -160,7 +164,7 @@ def optimizer_spec(entry, config):
     return fill(spec)
 
 
-def scheduler_spec(schedule, epochs):
+def scheduler_spec(schedule: str, epochs: int) -> tuple | None:
     """None (constant) or cosine annealing to zero over `epochs`, stepped after each epoch."""
     if schedule == "constant":
         return None
@@ -186,7 +190,8 @@ def _compare(runs, seeds, schedule, data, protocol, workload, progress, workers)
                       model=workload)
 
 
-def run(workload="mlp", protocol=None, entries=None, progress=True, workers=None):
+def run(workload: str = "mlp", protocol: Protocol | None = None, entries: Iterable[str] | None = None,
+        progress: bool = True, workers: int | None = None) -> dict[str, Any]:
     """Run the protocol of the module docstring on `workload` (``"mlp"`` or ``"cnn"``) and return its
     summary (a JSON-able dict; see :func:`summarize`). `protocol`: :data:`FULL`, or :data:`QUICK` under
     ``OPTBOOK_QUICK=1``. `entries`: a subset of :data:`ENTRIES` (all by default; must include Adam for
@@ -207,7 +212,7 @@ def run(workload="mlp", protocol=None, entries=None, progress=True, workers=None
 
     bar = tqdm(total=protocol.trials + 3, desc=f"benchmark {workload}", unit="stage",
                disable=not (progress and tr._interactive()))
-    trials = {e: [] for e in entries}
+    trials: dict[str, list[dict[str, Any]]] = {e: [] for e in entries}
     for t, u in enumerate(points):  # one compare per trial: the same point for every entry, one seed
         configs = {e: configuration(e, u) for e in entries}
         seed = protocol.tuning_seed + t
@@ -237,13 +242,15 @@ def run(workload="mlp", protocol=None, entries=None, progress=True, workers=None
     return summarize(workload, protocol, trials, chosen, finals, switch, time.perf_counter() - start)
 
 
-def swats_switch(config, workload, protocol, data):
+def swats_switch(config: dict[str, Any], workload: str, protocol: Protocol, data: tuple) -> dict[str, Any]:
     """When SWATS with `config` switched to SGD, on the first final seed: ``dict(steps, tensors, switched)``
     with `switched` the optimizer step at which each parameter tensor switched (None: never).
 
     The store keeps curves, not optimizer internals, so this replays that one run (the same seed and
     data give the same trajectory) with a hook that watches the switch."""
-    steps, count, tensors = {}, [0], []
+    steps: dict[int, int] = {}
+    count = [0]
+    tensors: list[torch.Tensor] = []
 
     def make(params):
         opt = optimizer_spec("SWATS", config)[0](params, **optimizer_spec("SWATS", config)[1])
@@ -266,14 +273,14 @@ def swats_switch(config, workload, protocol, data):
     return dict(steps=count[0], tensors=len(tensors), switched=[steps.get(i) for i in range(len(tensors))])
 
 
-def sensitivity(trials):
+def sensitivity(trials: dict[str, list[dict[str, Any]]]) -> dict[str, list[tuple]]:
     """Per entry, its tuning trials as ``(lr, schedule, weight_decay, final validation accuracy)`` sorted by
     learning rate: the data of the learning-rate sensitivity curves."""
     return {e: sorted((t["config"]["lr"], t["config"]["schedule"], t["config"]["weight_decay"], t["val_acc"][-1])
                       for t in ts) for e, ts in trials.items()}
 
 
-def time_to_target(trials, target):
+def time_to_target(trials: dict[str, list[dict[str, Any]]], target: float) -> dict[str, dict[str, Any] | None]:
     """Per entry, the fastest tuning trial to reach validation accuracy `target`: ``dict(epochs, seconds,
     trial)`` (training seconds up to that epoch), or None when no trial reached it (AlgoPerf's rule)."""
     out = {}
@@ -290,7 +297,7 @@ def time_to_target(trials, target):
     return out
 
 
-def tuning_effort(trials, within=0.01):
+def tuning_effort(trials: dict[str, list[dict[str, Any]]], within: float = 0.01) -> dict[str, dict[str, Any]]:
     """Per entry: trials, diverged trials, the trial count after which the search was first within
     `within` (1 point) of its best, the share of trials within it, and the seconds of training spent."""
     out = {}
@@ -304,7 +311,9 @@ def tuning_effort(trials, within=0.01):
     return out
 
 
-def summarize(workload, protocol, trials, chosen, finals, switch, wall):
+def summarize(workload: str, protocol: Protocol, trials: dict[str, list[dict[str, Any]]],
+              chosen: dict[str, dict[str, Any]], finals: dict[str, list[tr.History]],
+              switch: dict[str, Any] | None, wall: float) -> dict[str, Any]:
     """The JSON-able summary of a benchmark: protocol, provenance, chosen configurations, final test
     accuracies per seed, the ranking (:func:`optlib.ranking.rank`), the A/A verdict, sensitivity,
     time to target, tuning effort and SWATS's switch."""
@@ -334,7 +343,7 @@ def _mean(xs):
     return sum(xs) / len(xs) if xs else math.nan
 
 
-def code_hash():
+def code_hash() -> str:
     """SHA-256 (16 hex digits) of every ``optlib`` source file: the code that produced a summary."""
     digest = hashlib.sha256()
     for f in sorted(Path(__file__).parent.glob("*.py")):
@@ -342,7 +351,7 @@ def code_hash():
     return digest.hexdigest()[:16]
 
 
-def provenance(wall):
+def provenance(wall: float) -> dict[str, Any]:
     cpu = platform.processor() or platform.machine()
     try:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
@@ -361,7 +370,7 @@ class StaleBenchmark(store.StoreMiss):
     """The recorded benchmark summary is missing or was made by other code, torch or protocol."""
 
 
-def fingerprint(workload, protocol, entries):
+def fingerprint(workload: str, protocol: Protocol, entries: Iterable[str]) -> dict[str, Any]:
     """What the benchmark's numbers depend on, beyond its settings: the source hashes of the trainer with
     the workload's model and of each entry's optimizer code (as in the run keys of :mod:`optlib.store`),
     the torch version, the data and the protocol. A summary whose fingerprint differs is stale."""
@@ -372,7 +381,8 @@ def fingerprint(workload, protocol, entries):
                 benchmark=store.source_hash(run, summarize, configuration, optimizer_spec, scheduler_spec))
 
 
-def load_summary(workload, directory=None, protocol=None):
+def load_summary(workload: str, directory: str | os.PathLike | None = None,
+                 protocol: Protocol | None = None) -> dict[str, Any]:
     """The recorded summary of `workload` (``results/benchmark/<workload>.json``), checked against the
     current code: raises :class:`StaleBenchmark`, naming what changed and the command that refreshes it,
     when it is missing or stale. This is what the chapter reads; it never trains."""
@@ -396,13 +406,13 @@ def load_summary(workload, directory=None, protocol=None):
     return summary
 
 
-def summary_path(workload, directory=None):
+def summary_path(workload: str, directory: str | os.PathLike | None = None) -> Path:
     """Where the summary of `workload` is recorded: ``results/benchmark/<workload>.json`` in the shipped
     store, or in `directory`."""
     return Path(directory or store.shipped_dir() / "benchmark") / f"{workload}.json"
 
 
-def format_table(summary):
+def format_table(summary: dict[str, Any]) -> tr.Table:
     """The ranking of a summary as a :class:`optlib.train.Table`: mean ± std of the final test accuracy,
     the difference to the best with its simultaneous interval, and the verdict."""
     body = []
@@ -420,7 +430,7 @@ def format_table(summary):
                     body, note=f"{summary['workload']}: {n} seeds each; Holm over all pairs decides 'resolved'")
 
 
-def parse_args(argv=None):
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line of ``python -m optlib.benchmark [mlp] [cnn] [--quick] [--workers N] [--out DIR]``;
     no workload means both."""
     parser = argparse.ArgumentParser(prog="python -m optlib.benchmark", description=__doc__.split("\n")[0])
@@ -436,7 +446,7 @@ def parse_args(argv=None):
     return args
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     protocol = QUICK if args.quick or tr.case_study_settings()["quick"] else FULL
     for workload in args.workloads:

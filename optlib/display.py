@@ -1,19 +1,24 @@
 """Small display helpers for the book's notebooks."""
 
+from __future__ import annotations
+
 import ast
 import inspect
 import textwrap
+from collections.abc import Sequence
+from typing import Any
 
 from IPython.display import Code
 
 
-def core_source(obj):
+def core_source(obj: Any) -> str:
     """The lines of a rule's math: the source of its ``update`` (or of the function `obj`), without
     decorators and docstring, dedented. The validation and torch plumbing stay in the library."""
     if inspect.isclass(obj):
-        if not callable(getattr(obj, "update", None)):
+        update = getattr(obj, "update", None)
+        if not callable(update):
             raise TypeError(f"show_source(core=True) needs a rule with an update(), got class {obj.__name__}")
-        obj = obj.update
+        obj = update
     if not inspect.isfunction(obj):
         raise TypeError(f"show_source(core=True) needs a function or a rule class, got {obj!r}")
     lines = textwrap.dedent(inspect.getsource(obj)).splitlines()
@@ -29,7 +34,7 @@ def core_source(obj):
     return "\n".join(signature + body_lines) + "\n"
 
 
-def show_source(obj, core=False):
+def show_source(obj: Any, core: bool = False) -> Code:
     """The source of a function or class of optlib, syntax-highlighted: the book shows the code that
     runs, never a retyped copy. ``core=True`` shows only a rule's math (see :func:`core_source`):
     ``show_source(optlib.rules.Adam, core=True)`` is the few lines of Adam's update."""
@@ -37,7 +42,7 @@ def show_source(obj, core=False):
     return Code(source, language="python")
 
 
-def table(rows, header, formats=None):
+def table(rows: Sequence[Sequence[Any]], header: Sequence[Any], formats: Sequence[str] | None = None) -> str:
     """A plain-text table: fixed formatting so notebooks print identical text on every run
     (nbval compares it). `formats` is one format spec per column, e.g. ("d", ".4f")."""
     formats = formats or ("",) * len(header)

@@ -12,7 +12,12 @@ A 1-D objective works elementwise: a float gives a float, an array an array of t
 (so ``f(np.linspace(-4, 4, 200))`` is the curve and ``f.grad(np.array([x]))`` has shape (1,)).
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "OBJECTIVES",
@@ -30,7 +35,7 @@ __all__ = [
 ]
 
 
-def _times(a):
+def _times(a: float) -> str:
     """'' for a coefficient of 1, else 'a ' (so formulas read x^2 + 10 y^2, not 1 x^2 + 10 y^2)."""
     return "" if a == 1 else f"{a:g} "
 
@@ -39,20 +44,22 @@ class Objective:
     """Base class: a subclass sets the attributes and writes ``value(*coords)`` and
     ``partials(*coords)`` (the tuple of partial derivatives) in plain numpy."""
 
-    name = ""
-    formula = ""
-    dim = 2
-    domain = ((-1.0, 1.0), (-1.0, 1.0))
-    x0 = None
-    minimum = None
+    name: str = ""
+    formula: str = ""
+    dim: int = 2
+    domain: tuple[tuple[float, float], ...] = ((-1.0, 1.0), (-1.0, 1.0))
+    x0: Any = None  # a number (1-D) or an array of shape (dim,)
+    minimum: np.ndarray | None = None
 
+    # unannotated: each subclass fixes the number of coordinates (x, or x and y), which the type system
+    # cannot express as an override of a variadic signature
     def value(self, *coords):
         raise NotImplementedError
 
     def partials(self, *coords):
         raise NotImplementedError
 
-    def _coords(self, x):
+    def _coords(self, x: ArrayLike) -> tuple[np.ndarray, ...]:
         x = np.asarray(x, dtype=float)
         if self.dim == 1:
             return (x,)
@@ -60,16 +67,17 @@ class Objective:
             raise ValueError(f"x must have shape ({self.dim}, ...) for {self.name}, got shape {x.shape}")
         return tuple(x)
 
-    def __call__(self, x):
+    def __call__(self, x: ArrayLike) -> np.ndarray:
         return self.value(*self._coords(x))
 
-    def grad(self, x):
+    def grad(self, x: ArrayLike) -> np.ndarray:
         g = self.partials(*self._coords(x))
         if self.dim == 1:
             return g[0]
         return np.stack(np.broadcast_arrays(*g))  # a constant partial still gets the grid's shape
 
-    def contour_grid(self, n=200, domain=None):
+    def contour_grid(self, n: int = 200, domain: tuple[tuple[float, float], ...] | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``X, Y, Z`` on an n x n grid over ``domain`` (default: the objective's), for ``plt.contour``."""
         if self.dim != 2:
             raise ValueError(f"contour_grid needs a 2-D objective; {self.name} has dim {self.dim}")
@@ -77,7 +85,7 @@ class Objective:
         X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
         return X, Y, self(np.stack([X, Y]))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}: f = {self.formula}>"
 
 
@@ -87,7 +95,7 @@ class Quadratic(Objective):
 
     dim = 1
 
-    def __init__(self, a=1.0):
+    def __init__(self, a: float = 1.0) -> None:
         if not a > 0:
             raise ValueError(f"Expected positive a, but got {a}")
         self.a = a
@@ -97,10 +105,10 @@ class Quadratic(Objective):
         self.x0 = 9.0
         self.minimum = np.array([[0.0]])
 
-    def value(self, x):
+    def value(self, x: np.ndarray) -> np.ndarray:
         return self.a * x ** 2
 
-    def partials(self, x):
+    def partials(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
         return (2 * self.a * x,)
 
 
@@ -118,11 +126,11 @@ class Composite(Objective):
     x0 = 3.0
     minimum = np.array([[-1.5]])
 
-    def value(self, x):
+    def value(self, x: np.ndarray) -> np.ndarray:
         u = x ** 2 + 3 * x
         return u ** 3 + u + 2
 
-    def partials(self, x):
+    def partials(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
         u = x ** 2 + 3 * x
         return ((3 * u ** 2 + 1) * (2 * x + 3),)
 
@@ -138,10 +146,10 @@ class LogSquare(Objective):
     x0 = 9.0
     minimum = None
 
-    def value(self, x):
+    def value(self, x: np.ndarray) -> np.ndarray:
         return np.log(x ** 2)
 
-    def partials(self, x):
+    def partials(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
         return (2 / x,)
 
 
@@ -162,10 +170,10 @@ class Bumpy(Objective):
     # Newton-polished roots of f' (|f'| < 1e-15); the global minimizer first.
     minimum = np.array([[0.6532200041847555], [-1.9187335532495244]])
 
-    def value(self, x):
+    def value(self, x: np.ndarray) -> np.ndarray:
         return x ** 2 - 2.5 * np.sin(2 * x)
 
-    def partials(self, x):
+    def partials(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
         return (2 * x - 5 * np.cos(2 * x),)
 
 
@@ -174,7 +182,7 @@ class Bowl(Objective):
     """f(x, y) = a x² + b y², ∇f = (2 a x, 2 b y): an ill-conditioned bowl when b ≫ a
     (condition number b / a). The lecture's x² + 10 y² on −100..100."""
 
-    def __init__(self, a=1.0, b=10.0):
+    def __init__(self, a: float = 1.0, b: float = 10.0) -> None:
         if not (a > 0 and b > 0):
             raise ValueError(f"Expected positive a and b, but got a={a}, b={b}")
         self.a, self.b = a, b
@@ -184,10 +192,10 @@ class Bowl(Objective):
         self.x0 = (-80.0, 40.0)
         self.minimum = np.array([[0.0, 0.0]])
 
-    def value(self, x, y):
+    def value(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.a * x ** 2 + self.b * y ** 2
 
-    def partials(self, x, y):
+    def partials(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
         return 2 * self.a * x, 2 * self.b * y
 
 
@@ -195,7 +203,7 @@ class Rosenbrock(Objective):
     """f(x, y) = (a − x)² + b (y − x²)²; ∇f = (−2(a − x) − 4 b x (y − x²), 2 b (y − x²)).
     A curved, flat-bottomed valley; minimum at (a, a²)."""
 
-    def __init__(self, a=1.0, b=100.0):
+    def __init__(self, a: float = 1.0, b: float = 100.0) -> None:
         self.a, self.b = a, b
         self.name = "Rosenbrock"
         self.formula = f"({a:g} - x)^2 + {_times(b)}(y - x^2)^2"
@@ -203,10 +211,10 @@ class Rosenbrock(Objective):
         self.x0 = (-1.5, 2.0)
         self.minimum = np.array([[a, a ** 2]])
 
-    def value(self, x, y):
+    def value(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (self.a - x) ** 2 + self.b * (y - x ** 2) ** 2
 
-    def partials(self, x, y):
+    def partials(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
         return -2 * (self.a - x) - 4 * self.b * x * (y - x ** 2), 2 * self.b * (y - x ** 2)
 
 
@@ -221,10 +229,10 @@ class Beale(Objective):
     minimum = np.array([[3.0, 0.5]])
     C = (1.5, 2.25, 2.625)
 
-    def value(self, x, y):
+    def value(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return sum((c - x + x * y ** i) ** 2 for i, c in enumerate(self.C, start=1))
 
-    def partials(self, x, y):
+    def partials(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
         # d/dx (c - x + x y^i)^2 = 2 r (y^i - 1),  d/dy = 2 r i x y^(i-1)
         residuals = [(i, c - x + x * y ** i) for i, c in enumerate(self.C, start=1)]
         return (sum(2 * r * (y ** i - 1) for i, r in residuals),
@@ -243,10 +251,10 @@ class Saddle(Objective):
     minimum = None
     saddle_point = np.array([0.0, 0.0])
 
-    def value(self, x, y):
+    def value(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return x ** 2 - y ** 2
 
-    def partials(self, x, y):
+    def partials(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
         return 2 * x, -2 * y
 
 
@@ -264,10 +272,10 @@ class Himmelblau(Objective):
     minimum = np.array([[3.0, 2.0], [-2.805118086952745, 3.131312518250573],
                         [-3.779310253377747, -3.283185991286169], [3.5844283403304917, -1.8481265269644034]])
 
-    def value(self, x, y):
+    def value(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (x ** 2 + y - 11) ** 2 + (x + y ** 2 - 7) ** 2
 
-    def partials(self, x, y):
+    def partials(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
         a, b = x ** 2 + y - 11, x + y ** 2 - 7
         return 4 * x * a + 2 * b, 2 * a + 4 * y * b
 
@@ -282,10 +290,10 @@ class Slope(Objective):
     x0 = 0.0
     minimum = None
 
-    def value(self, x):
+    def value(self, x: np.ndarray) -> np.ndarray:
         return x
 
-    def partials(self, x):
+    def partials(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
         return (np.ones_like(x),)
 
 
@@ -296,14 +304,14 @@ class Flat(Objective):
     formula = "0"
     minimum = None
 
-    def __init__(self, dim=2):
+    def __init__(self, dim: int = 2) -> None:
         self.dim = dim
         self.domain = ((-1.0, 1.0),) * dim
 
-    def value(self, *coords):
+    def value(self, *coords: np.ndarray) -> np.ndarray:
         return np.zeros_like(coords[0])
 
-    def partials(self, *coords):
+    def partials(self, *coords: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(np.zeros_like(c) for c in coords)
 
 
@@ -320,7 +328,7 @@ class Noisy(Objective):
     ``scale = 0`` gives back the exact gradient.
     """
 
-    def __init__(self, objective, scale, seed=0):
+    def __init__(self, objective: Objective, scale: ArrayLike, seed: int = 0) -> None:
         if not callable(getattr(objective, "grad", None)):
             raise TypeError(f"Noisy needs an objective with grad(x), got {objective!r}")
         try:
@@ -337,18 +345,18 @@ class Noisy(Objective):
         for name in ("dim", "domain", "x0", "minimum", "formula"):
             setattr(self, name, getattr(objective, name, getattr(Objective, name)))
         base = getattr(objective, "name", type(objective).__name__)
-        sigma = f"{self.scale:g}" if np.ndim(self.scale) == 0 else str(self.scale.tolist())
+        sigma = f"{self.scale:g}" if isinstance(self.scale, float) else str(self.scale.tolist())
         self.name = base if np.all(self.scale == 0) else f"{base}, gradient noise σ = {sigma}"
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         """Restart the noise sequence from the seed."""
         self.rng = np.random.default_rng(self.seed)
 
-    def __call__(self, x):
+    def __call__(self, x: ArrayLike) -> np.ndarray:
         return self.objective(x)
 
-    def grad(self, x):
+    def grad(self, x: ArrayLike) -> np.ndarray:
         g = np.asarray(self.objective.grad(x), dtype=float)
         if np.all(self.scale == 0):
             return g

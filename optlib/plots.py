@@ -9,14 +9,27 @@ Sized for the site's ~700 px column; legends sit below the axes, never over the 
 of the case studies are :meth:`optlib.train.Comparison.plot`'s.)
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:  # for the annotations only: matplotlib is imported when a plot is drawn
+    import matplotlib.axes
+    import matplotlib.figure
+
+    from .objectives import Objective
 
 __all__ = ["contours", "plot_1d", "plot_2d"]
 
 _LINESTYLES = ("-", "--", ":", "-.")
 
 
-def plot_1d(f, paths, title, xlim, ylog=False, marks=None, show=True):
+def plot_1d(f: Callable[[np.ndarray], np.ndarray], paths: Mapping[str, np.ndarray | Sequence], title: str,
+            xlim: tuple[float, float], ylog: bool = False, marks: Mapping[str, float] | None = None,
+            show: bool = True) -> matplotlib.figure.Figure | None:
     """Left: the iterates on the graph of f over `xlim`. Right: x_t (or |x_t| on a log scale with
     `ylog`) against the step t. `paths`: {label: path of shape (steps + 1, 1)}; `marks`: {label: x}
     drawn as dotted horizontal lines on the right. One legend, below both panels.
@@ -44,14 +57,17 @@ def plot_1d(f, paths, title, xlim, ylog=False, marks=None, show=True):
     return None
 
 
-def contours(ax, f, extent, n=200, levels=25):
+def contours(ax: matplotlib.axes.Axes, f: Objective, extent: tuple[tuple[float, float], tuple[float, float]],
+             n: int = 200, levels: int = 25) -> None:
     """Grey contour lines of f over extent = ((x_lo, x_hi), (y_lo, y_hi)), denser near the minimum."""
     X, Y, Z = f.contour_grid(n, extent)
     finite = Z[np.isfinite(Z)]
     ax.contour(X, Y, Z, levels=np.quantile(finite, np.linspace(0, 1, levels) ** 2), colors="0.75", linewidths=0.7)
 
 
-def plot_2d(ax, f, paths, title, extent, minimum, minimum_label="minimum", ring_ends=False):
+def plot_2d(ax: matplotlib.axes.Axes, f: Objective, paths: Mapping[str, np.ndarray | Sequence], title: str,
+            extent: tuple[tuple[float, float], tuple[float, float]], minimum: Sequence[float],
+            minimum_label: str = "minimum", ring_ends: bool = False) -> None:
     """Contours of f over `extent`, one path per entry of `paths` ({label: array (steps + 1, 2)}),
     each in its colour and line style, `minimum` (a point) as a star; with `ring_ends` each path's
     end point is ringed. The legend goes below the axes."""

@@ -29,8 +29,12 @@ difference is resolved only when it exceeds about 10.4 / sqrt(5) = 4.7 times the
 its per-seed differences; with 10 seeds, 5.3 / sqrt(10) = 1.7 times.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import math
+
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy import special
@@ -39,11 +43,12 @@ ALPHA = 0.05
 DIVERGED = 0.1  # a diverged seed counts as chance-level accuracy: an unstable entry cannot win on luck
 
 
-def _clean(values):
+def _clean(values: Iterable[float]) -> np.ndarray:
     return np.array([v if math.isfinite(v) else DIVERGED for v in map(float, values)], dtype=float)
 
 
-def pair_test(a, b, paired):
+def pair_test(a: np.ndarray | Sequence[float], b: np.ndarray | Sequence[float], paired: bool
+              ) -> tuple[float, float, float, float]:
     """``(mean of a - b, standard error, degrees of freedom, two-sided p-value)``: paired t-test when
     `paired` (a[k] and b[k] share seed k), else Welch's t-test."""
     a, b = _clean(a), _clean(b)
@@ -66,7 +71,7 @@ def pair_test(a, b, paired):
     return mean, se, df, float(2 * special.stdtr(df, -abs(mean) / se))
 
 
-def holm(pvalues, alpha=ALPHA):
+def holm(pvalues: Sequence[float], alpha: float = ALPHA) -> list[bool]:
     """Holm's step-down rejections (list of bools) for `pvalues` at family-wise level `alpha`."""
     order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
     reject = [False] * len(pvalues)
@@ -93,7 +98,8 @@ class Row:
     paired: bool
 
 
-def rank(values, seeds, alpha=ALPHA):
+def rank(values: Mapping[str, Sequence[float]], seeds: Mapping[str, Sequence[int]],
+         alpha: float = ALPHA) -> list[Row]:
     """Rank entries by mean and compare each with the best by the rule of the module docstring.
 
     values: ``{name: [value per seed]}``; seeds: ``{name: tuple of seeds}`` (pairs sharing their seeds are
@@ -126,8 +132,8 @@ def rank(values, seeds, alpha=ALPHA):
     return rows
 
 
-def false_difference_rate(m=15, n=5, twins=1, repetitions=1000, seed_sd=0.5, noise_sd=0.3, alpha=ALPHA,
-                          rng=0):
+def false_difference_rate(m: int = 15, n: int = 5, twins: int = 1, repetitions: int = 1000, seed_sd: float = 0.5,
+                          noise_sd: float = 0.3, alpha: float = ALPHA, rng: int | np.random.Generator = 0) -> float:
     """Simulate :func:`rank` on `m` identical entries (the last `twins` with seeds of their own) over
     `repetitions` benchmarks: the fraction in which some entry is resolved worse than the best.
 

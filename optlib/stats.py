@@ -9,8 +9,11 @@
   interval excludes zero, else "no difference detectable with 3 seeds (0.1 ± 0.6 points)".
 """
 
+from __future__ import annotations
+
 import dataclasses
 import math
+from collections.abc import Iterable
 
 # Two-sided 95 % quantiles of Student's t for 1..30 degrees of freedom (standard tables).
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
@@ -18,7 +21,7 @@ _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 
          2.045, 2.042)
 
 
-def t_quantile_975(df):
+def t_quantile_975(df: int) -> float:
     """The 97.5 % quantile of Student's t with `df` degrees of freedom (the half-width factor of a
     two-sided 95 % interval): tabulated up to 30, Cornish-Fisher expansion beyond (error < 1e-3)."""
     if not (isinstance(df, int) and df >= 1):
@@ -29,11 +32,11 @@ def t_quantile_975(df):
     return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
 
 
-def _finite(values):
+def _finite(values: Iterable[float]) -> list[float]:
     return [float(v) for v in values if math.isfinite(float(v))]
 
 
-def mean_std(values, scale=100.0, unit=" %", digits=2):
+def mean_std(values: Iterable[float], scale: float = 100.0, unit: str = " %", digits: int = 2) -> str:
     """``mean ± std`` (sample std) of `values` times `scale`; "1 seed" instead of a zero spread;
     seeds that diverged (NaN/inf) are reported as such."""
     values = list(values)
@@ -60,20 +63,20 @@ class Difference:
     n: int
 
     @property
-    def low(self):
+    def low(self) -> float:
         return self.mean - self.half_width
 
     @property
-    def high(self):
+    def high(self) -> float:
         return self.mean + self.half_width
 
     @property
-    def significant(self):
+    def significant(self) -> bool:
         """The 95 % interval excludes zero."""
         return self.n >= 2 and (self.low > 0 or self.high < 0)
 
 
-def paired_difference(a, b):
+def paired_difference(a: Iterable[float], b: Iterable[float]) -> Difference:
     """:class:`Difference` of `a` minus `b`, paired seed by seed (same length, same seed order).
     Seeds where either diverged (non-finite) are left out."""
     a, b = list(a), list(b)
@@ -90,7 +93,8 @@ def paired_difference(a, b):
     return Difference(mean, t_quantile_975(n - 1) * sd / math.sqrt(n), n)
 
 
-def verdict(diff, scale=100.0, unit="points", digits=1, higher="higher", lower="lower"):
+def verdict(diff: Difference, scale: float = 100.0, unit: str = "points", digits: int = 1,
+            higher: str = "higher", lower: str = "lower") -> str:
     """Words for a :class:`Difference` (values times `scale`, in `unit`), claiming a direction only when
     the 95 % interval excludes zero."""
     m, h = diff.mean * scale, diff.half_width * scale

@@ -34,6 +34,8 @@ Command line (from the repository root)::
     python -m optlib.store verify -n 3     # retrain 3 random shipped runs, compare within tolerance
 """
 
+from __future__ import annotations
+
 import argparse
 import dis
 import hashlib
@@ -45,7 +47,9 @@ import sys
 import tempfile
 import types
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -77,13 +81,13 @@ def _flag(name):
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def shipped_dir():
+def shipped_dir() -> Path:
     """The read-only store committed with the book: ``$OPTLIB_STORE`` or ``results/`` at the repository root
     (found from this file, not from the working directory: the notebooks run in ``book/``)."""
     return Path(os.environ.get("OPTLIB_STORE") or Path(__file__).resolve().parents[1] / "results")
 
 
-def cache_dir():
+def cache_dir() -> Path:
     """The user cache: ``$OPTLIB_CACHE`` or ``~/.cache/optlib/runs``."""
     return Path(os.environ.get("OPTLIB_CACHE") or Path.home() / ".cache" / "optlib" / "runs")
 
@@ -187,7 +191,8 @@ def _source(obj):
         return repr(sorted((k, repr(v)) for k, v in vars(obj).items() if isinstance(v, plain)))
 
 
-_hashes = {}  # (roots, signature of optlib's files) -> hash: looking the sources up costs ~0.1 s per run
+# (roots, signature of optlib's files) -> hash: looking the sources up costs ~0.1 s per run
+_hashes: dict[tuple, str | None] = {}
 
 
 def _files_signature():
@@ -285,7 +290,7 @@ def _read_jsonl(path):
     return entries
 
 
-_shipped_cache = {}  # directory -> (signature of its files, {key: entry})
+_shipped_cache: dict[str, tuple[tuple, dict[str, dict]]] = {}  # directory -> (signature of its files, {key: entry})
 
 
 def shipped_entries(directory=None):
@@ -347,7 +352,7 @@ def _record_use(key):
                       stacklevel=3)
 
 
-def lookup(config, record=True):
+def lookup(config: dict[str, Any], record: bool = True) -> dict[str, Any] | None:
     """The stored history (a dict) for `config`, or None: shipped store (unless ``OPTLIB_RETRAIN``),
     then user cache (unless ``OPTLIB_NO_TRAIN``: then the shipped store must hold every run, whatever
     this machine's cache holds). With `record`, the key goes into the manifest."""
@@ -444,7 +449,7 @@ def user_entries():
     return out
 
 
-def promote(all_runs=False):
+def promote(all_runs: bool = False) -> int:
     """Copy full-mode user-cache runs into the shipped store: those the manifest lists (all with
     `all_runs`). Quick-mode runs are never promoted. Returns the number added."""
     wanted = manifest_keys()
@@ -459,7 +464,7 @@ def promote(all_runs=False):
     return added
 
 
-def prune():
+def prune() -> int:
     """Drop shipped runs that the manifest does not list; refuse with an empty manifest."""
     wanted = manifest_keys()
     if not wanted:
@@ -471,7 +476,7 @@ def prune():
     return len(shipped) - len(kept)
 
 
-def check():
+def check() -> list[str]:
     """Problems of the shipped store: unreadable or invalid lines, manifest keys it lacks."""
     problems = []
     directory = shipped_dir()
@@ -498,7 +503,7 @@ def compare_histories(stored, fresh, tol=None):
     return diffs, [n for n in tol if not diffs[n] <= tol[n]]
 
 
-def verify(n=3, seed=None):
+def verify(n: int = 3, seed: int | None = None) -> tuple[list[str], int]:
     """Retrain `n` random shipped runs (CPU, default data) and compare them with their stored histories:
     bit for bit when this CPU uses the kernels that trained them (:func:`cpu_kernels`), else within
     :data:`REPRODUCE_TOL`. Returns the report lines and the number of runs that failed."""
@@ -521,7 +526,7 @@ def verify(n=3, seed=None):
     return report, failed
 
 
-def status():
+def status() -> str:
     shipped, user, wanted = shipped_entries(), user_entries(), manifest_keys()
     quick = sum(bool(e["config"].get("quick")) for e in user.values())
     promotable = (wanted - shipped.keys()) & user.keys()
@@ -533,7 +538,7 @@ def status():
     ])
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m optlib.store", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("status", help="entries per layer and manifest coverage")

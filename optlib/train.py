@@ -30,6 +30,8 @@
   95 % interval, see :mod:`optlib.stats`), :meth:`Comparison.verdict`, :meth:`Comparison.plot`.
 """
 
+from __future__ import annotations
+
 import concurrent.futures
 import contextlib
 import dataclasses
@@ -42,6 +44,8 @@ import pickle
 import sys
 import time
 import warnings
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -49,6 +53,10 @@ from torch import nn
 
 from . import data as _data
 from . import stats, store
+
+if TYPE_CHECKING:  # for the annotations only: matplotlib is imported where a plot is drawn
+    import matplotlib.axes
+    import matplotlib.figure
 
 QUICK = dict(n_train=10_000, n_test=2_000, max_epochs=3)
 
@@ -193,7 +201,7 @@ def _threads(n, device):
         torch.set_num_threads(before)
 
 
-_default = {}  # the private copy of Fashion-MNIST that the case studies train on
+_default: dict[str, Any] = {}  # the private copy of Fashion-MNIST that the case studies train on
 
 
 def default_data():
@@ -289,7 +297,8 @@ def evaluate(model, x, y, batch_size=5000):
     return loss / len(y), correct / len(y)
 
 
-def _resolve(quick, epochs, n_train, n_test, device):
+def _resolve(quick: bool | None, epochs: int, n_train: int | None, n_test: int | None,
+             device: str | torch.device | None) -> tuple[dict[str, Any], int, int | None, int | None, torch.device]:
     """The case-study settings (quick or full) and the sizes and device they imply where none was given."""
     settings = case_study_settings(quick)
     epochs = min(epochs, settings["max_epochs"] or epochs)
@@ -299,8 +308,11 @@ def _resolve(quick, epochs, n_train, n_test, device):
     return settings, epochs, n_train, n_test, device
 
 
-def train(make_optimizer, epochs=10, batch_size=128, seed=0, data=None, scheduler=None, scheduler_step="epoch",
-          device=None, progress=True, n_train=None, n_test=None, quick=None, desc=None, threads=1, model="mlp"):
+def train(make_optimizer: tuple | Callable[..., torch.optim.Optimizer], epochs: int = 10, batch_size: int = 128,
+          seed: int = 0, data: tuple | None = None, scheduler: tuple | Callable[..., Any] | None = None,
+          scheduler_step: str = "epoch", device: str | torch.device | None = None, progress: bool = True,
+          n_train: int | None = None, n_test: int | None = None, quick: bool | None = None,
+          desc: str | None = None, threads: int | None = 1, model: str = "mlp") -> History:
     """Train :func:`mlp` (or ``model="cnn"``: :func:`cnn`), initialised from `seed`, on Fashion-MNIST with
     the given optimizer; return a :class:`History`.
 
@@ -474,7 +486,7 @@ def default_workers():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-_worker_data = {}
+_worker_data: dict[str, Any] = {}
 
 
 def _worker_init(data):
@@ -551,9 +563,11 @@ def _train_in_workers(jobs, data, workers, finished):
     pool.shutdown()
 
 
-def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, scheduler_step="epoch", data=None,
-            n_train=None, n_test=None, quick=None, device=None, progress=True, cache=True, workers=None,
-            model="mlp"):
+def compare(runs: dict[str, tuple], seeds: int | Iterable[int] = (0,), epochs: int = 10, batch_size: int = 128,
+            scheduler: tuple | None = None, scheduler_step: str = "epoch", data: tuple | None = None,
+            n_train: int | None = None, n_test: int | None = None, quick: bool | None = None,
+            device: str | torch.device | None = None, progress: bool = True, cache: bool = True,
+            workers: int | None = None, model: str = "mlp") -> Comparison:
     """Train the case-study MLP with each optimizer of `runs` and each seed; return a :class:`Comparison`.
 
     runs: ``{name: spec}``, a spec being ``(cls, kwargs)`` or ``(wrapper, kwargs, inner_spec)``, e.g.
@@ -570,7 +584,7 @@ def compare(runs, seeds=(0,), epochs=10, batch_size=128, scheduler=None, schedul
     With ``OPTLIB_NO_TRAIN=1`` a missing run raises :class:`optlib.store.StoreMiss` listing all of them."""
     if not isinstance(runs, dict) or not runs:
         raise ValueError(f"runs must be a non-empty dict {{name: spec}}, got {runs!r}")
-    seeds = tuple(seeds) if not isinstance(seeds, numbers.Integral) else (seeds,)
+    seeds = tuple(seeds) if isinstance(seeds, Iterable) else (seeds,)  # a lone seed (checked below)
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be a non-empty sequence of distinct seeds, got {seeds!r}")
     _check_common(epochs, batch_size, n_train, n_test, seeds, scheduler_step)
@@ -630,7 +644,7 @@ class Comparison:
     seeds: tuple
     config: dict = dataclasses.field(default_factory=dict)
 
-    def values(self, name, metric="final_acc"):
+    def values(self, name: str, metric: str = "final_acc") -> list[float]:
         """One number per seed for run `name`: ``final_acc``, ``best_acc``, ``final_train_loss``,
         ``final_test_loss``."""
         if name not in self.runs:
@@ -639,18 +653,18 @@ class Comparison:
             raise ValueError(f"metric must be one of {list(_METRICS)}, got {metric!r}")
         return [_METRICS[metric][1](h) for h in self.runs[name]]
 
-    def difference(self, name, baseline, metric="final_acc"):
+    def difference(self, name: str, baseline: str, metric: str = "final_acc") -> stats.Difference:
         """:class:`optlib.stats.Difference` of `name` minus `baseline`, paired over seeds."""
         return stats.paired_difference(self.values(name, metric), self.values(baseline, metric))
 
-    def verdict(self, name, baseline, metric="final_acc"):
+    def verdict(self, name: str, baseline: str, metric: str = "final_acc") -> str:
         """``"higher by 0.8 ± 0.3 points (95 % interval, 3 seeds)"`` or ``"no difference detectable ..."``,
         for `metric` of `name` against `baseline`."""
         loss = metric.endswith("loss")
         return stats.verdict(self.difference(name, baseline, metric), scale=1.0 if loss else 100.0,
                              unit="" if loss else "points", digits=3 if loss else 1)
 
-    def rows(self):
+    def rows(self) -> list[dict[str, Any]]:
         """One dict per run: final and best test accuracy (mean, std over seeds; std is NaN for one
         seed), epoch time, divergences."""
         rows = []
@@ -668,7 +682,7 @@ class Comparison:
                              diverged=sum(h.diverged_at is not None for h in hs)))
         return rows
 
-    def table(self, baseline=None, metric="final_acc"):
+    def table(self, baseline: str | None = None, metric: str = "final_acc") -> Table:
         """The comparison as a :class:`Table` (prints as text, shows as a scrollable HTML table): per run
         the final test accuracy and training loss (mean ± std over seeds), the best epoch, and, against
         `baseline`, the paired difference of `metric` with its 95 % interval and what it supports."""
@@ -693,14 +707,14 @@ class Comparison:
             note += f"; differences in {_METRICS[metric][0]}, paired by seed, 95 % t interval"
         return Table(head, body, note=note)
 
-    def summary(self, baseline=None):
+    def summary(self, baseline: str | None = None) -> Table:
         """Same as :meth:`table`."""
         return self.table(baseline)
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         return self.table()._repr_html_()
 
-    def plot(self, band="std"):
+    def plot(self, band: str | None = "std") -> matplotlib.figure.Figure:
         """Training loss beside test accuracy per epoch: the mean over seeds, with a band over seeds
         (``"std"``: ± one standard deviation, ``"minmax"``, or None). The legend sits under the axes, off
         the data; readable at about 700 px. Returns the matplotlib figure."""
@@ -723,7 +737,7 @@ class Comparison:
                               else (mean - curves.std(0), mean + curves.std(0)))
                     ax.fill_between(epochs, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
         n = len(self.seeds)
-        spread = {"minmax": "band: min to max", "std": "band: ± 1 std"}.get(band) if n > 1 else None
+        spread = {"minmax": "band: min to max", "std": "band: ± 1 std"}.get(band) if n > 1 and band else None
         fig.suptitle(f"mean over {n} seeds{', ' + spread if spread else ''}" if n > 1 else "1 seed", fontsize=10)
         for ax, title, ylabel in zip(axes, ("Training loss", "Test accuracy"), ("cross-entropy loss", "accuracy (%)")):
             ax.set(title=title, xlabel="epoch", ylabel=ylabel)
@@ -736,7 +750,11 @@ class Comparison:
 class Table(str):
     """A plain-text table that a notebook displays as HTML (scrolling sideways inside the page when wide)."""
 
-    def __new__(cls, head, body, note=""):
+    head: list[str]
+    body: list[list[Any]]
+    note: str
+
+    def __new__(cls, head: list[str], body: list[list[Any]], note: str = "") -> Table:
         widths = [max(len(str(row[i])) for row in [head, *body]) for i in range(len(head))]
         lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in [head, *body]]
         lines.insert(1, "  ".join("-" * w for w in widths))
@@ -744,7 +762,7 @@ class Table(str):
         self.head, self.body, self.note = head, body, note
         return self
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         import html
         cells = lambda row, tag: "".join(f"<{tag}>{html.escape(str(c))}</{tag}>" for c in row)
         rows = "".join(f"<tr>{cells(r, 'td')}</tr>" for r in self.body)
@@ -762,13 +780,16 @@ class LRRangeResult:
     lrs: list
     losses: list
 
-    def plot(self, ax=None):
+    def plot(self, ax: matplotlib.axes.Axes | None = None) -> matplotlib.axes.Axes:
         """Smoothed loss against learning rate, log-x axis."""
         return plot_lr_range(self, ax)
 
 
-def lr_range_test(make_optimizer, lr_min=1e-5, lr_max=10.0, steps=300, batch_size=128, seed=0, data=None,
-                  smoothing=0.98, device=None, progress=True, n_train=None, quick=None, threads=1):
+def lr_range_test(make_optimizer: tuple | Callable[..., torch.optim.Optimizer], lr_min: float = 1e-5,
+                  lr_max: float = 10.0, steps: int = 300, batch_size: int = 128, seed: int = 0,
+                  data: tuple | None = None, smoothing: float = 0.98, device: str | torch.device | None = None,
+                  progress: bool = True, n_train: int | None = None, quick: bool | None = None,
+                  threads: int | None = 1) -> LRRangeResult:
     """Leslie Smith's learning-rate range test on the case-study MLP.
 
     The learning rate grows exponentially from `lr_min` to `lr_max` over `steps` mini-batches (set on every
@@ -821,7 +842,7 @@ def lr_range_test(make_optimizer, lr_min=1e-5, lr_max=10.0, steps=300, batch_siz
     return LRRangeResult(lrs, losses)
 
 
-def plot_lr_range(result, ax=None):
+def plot_lr_range(result: LRRangeResult, ax: matplotlib.axes.Axes | None = None) -> matplotlib.axes.Axes:
     """Plot an :class:`LRRangeResult`: smoothed loss against learning rate on a log-x axis; returns the axes."""
     import matplotlib.pyplot as plt
 

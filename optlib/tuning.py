@@ -12,9 +12,13 @@ The procedure (:func:`select_lr`), used by the chapters and the benchmark:
    :class:`GridEdgeWarning` says which way to extend the grid.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import math
 import warnings
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 
@@ -23,14 +27,14 @@ from . import train as tr
 
 N_VALIDATION = 10_000
 SPLIT_SEED = 1234  # fixed: every chapter tunes on the same split
-_split = {}
+_split: dict[tuple[int, int], tuple] = {}
 
 
 class GridEdgeWarning(UserWarning):
     """The best learning rate is at an edge of the grid: the optimum may lie outside it."""
 
 
-def validation_split(n_val=N_VALIDATION, seed=SPLIT_SEED):
+def validation_split(n_val: int = N_VALIDATION, seed: int = SPLIT_SEED) -> tuple:
     """``((x_fit, y_fit), (x_val, y_val))``: the training images minus a stratified validation split of
     `n_val`, and that split, in the ``data`` format of :func:`optlib.train.compare`."""
     if isinstance(n_val, bool) or not isinstance(n_val, int) or not 0 < n_val < 60_000:
@@ -44,7 +48,7 @@ def validation_split(n_val=N_VALIDATION, seed=SPLIT_SEED):
     return _split[(n_val, seed)]
 
 
-def with_lr(spec, lr):
+def with_lr(spec: tuple, lr: float) -> tuple:
     """`spec` with its learning rate set to `lr` (the innermost optimizer's for a wrapper spec)."""
     cls, kwargs, *inner = spec
     if inner:
@@ -52,7 +56,7 @@ def with_lr(spec, lr):
     return (cls, {**kwargs, "lr": lr})
 
 
-def log_grid(low, high, per_decade=2):
+def log_grid(low: float, high: float, per_decade: int = 2) -> list[float]:
     """Learning rates from `low` to `high` evenly spaced in log scale, `per_decade` per factor 10."""
     if not (0 < low < high < math.inf):
         raise ValueError(f"need 0 < low < high, got low={low!r}, high={high!r}")
@@ -66,11 +70,11 @@ class LRSelection:
     whether the best is at the grid's edge, and the :class:`~optlib.train.Comparison` behind it."""
 
     lr: float
-    scores: dict
+    scores: dict[float, float]
     at_edge: bool
-    comparison: object
+    comparison: tr.Comparison
 
-    def table(self):
+    def table(self) -> tr.Table:
         body = [[f"{lr:g}", stats.mean_std(self.comparison.values(f"lr = {lr:g}")),
                  "<- chosen" if lr == self.lr else ""] for lr in self.scores]
         return tr.Table(["learning rate", "validation accuracy", ""], body,
@@ -78,7 +82,8 @@ class LRSelection:
                              + ("; best at the grid's edge" if self.at_edge else ""))
 
 
-def select_lr(spec, lrs, seeds=(0, 1, 2), epochs=10, batch_size=128, **compare_kwargs):
+def select_lr(spec: tuple, lrs: Iterable[float], seeds: Iterable[int] = (0, 1, 2), epochs: int = 10,
+              batch_size: int = 128, **compare_kwargs: Any) -> LRSelection:
     """Choose the learning rate of `spec` among `lrs` by the procedure of the module docstring.
 
     Returns an :class:`LRSelection`; warns :class:`GridEdgeWarning` when the best is at an edge. Other

@@ -204,6 +204,8 @@ def test_compare_bad_runs_seeds_workers(small):
         compare({"SGD": SGD}, seeds=(0, 0), data=small, progress=False)
     with pytest.raises(ValueError, match="workers must be a positive integer, got 0"):
         compare({"SGD": SGD}, workers=0, data=small, progress=False)
+    with pytest.raises(ValueError, match="seed must be a non-negative integer, got 1.5"):  # a lone non-integer seed
+        compare({"SGD": SGD}, seeds=1.5, data=small, progress=False)
 
 
 class BlowsUpLast(torch.optim.SGD):

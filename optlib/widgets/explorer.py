@@ -12,16 +12,24 @@ Every run is computed up front through :func:`optlib.run` (so "diverged" means o
 stopped being finite) and described as data (see :mod:`.figure`).
 """
 
+from __future__ import annotations
+
 import inspect
 import itertools
 import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import objectives as _objectives
 from ..numpy_optim import run
 from . import axes
 from .figure import Figure
+
+# One run: the path (steps + 1, dim), f along it, and the step where it diverged (or None).
+Run = tuple[np.ndarray, np.ndarray, int | None]
 
 MAX_RUNS = 2000   # optimizer runs per figure
 MAX_STEPS = 200   # steps per run
@@ -61,7 +69,7 @@ class _Guarded:
             return np.full(np.shape(x), np.nan)
 
 
-def value(objective, x):
+def value(objective: Callable[[Any], Any], x: ArrayLike) -> float:
     """f(x) as a float; NaN where it cannot be computed."""
     try:
         with np.errstate(all="ignore"):
@@ -71,7 +79,7 @@ def value(objective, x):
         return math.nan
 
 
-def trajectory(opt, objective, x0, steps):
+def trajectory(opt: Any, objective: Any, x0: ArrayLike, steps: int) -> Run:
     """Take `steps` steps of a fresh `opt` on `objective` from `x0` through :func:`optlib.run`.
 
     Returns ``(path, losses, diverged_at)``: `path` has shape (steps + 1, dim); `losses[t] = f(path[t])`;
@@ -79,7 +87,7 @@ def trajectory(opt, objective, x0, steps):
     """
     if not callable(getattr(opt, "reset", None)):
         opt = _Fresh(opt)
-    path = run(opt, _Guarded(objective), x0, steps)
+    path = cast(np.ndarray, run(opt, _Guarded(objective), x0, steps))  # nothing recorded: the path alone
     bad = ~np.all(np.isfinite(path), axis=1)
     diverged = int(np.argmax(bad)) if bad.any() else None
     if diverged is not None:
@@ -140,7 +148,7 @@ def _label(v):
     return str(v)
 
 
-def control_kind(values):
+def control_kind(values: Sequence[Any]) -> str:
     """Two-valued options are toggles; categories (strings) are dropdowns; numbers and points are sliders."""
     if len(values) == 2 and all(isinstance(v, (bool, np.bool_)) for v in values):
         return "toggle"
@@ -153,8 +161,10 @@ def control_kind(values):
 # The explorer
 # ----------------------------------------------------------------------------------------------
 
-def explore(make_optimizer, objectives, sliders, x0=None, steps=50, title=None, initial=None,
-            noise=None, seed=0, click=None):
+def explore(make_optimizer: Callable[..., Any] | Mapping[str, Callable[..., Any]], objectives: Any,
+            sliders: Mapping[str, Sequence[Any]], x0: ArrayLike | Callable[[Any], ArrayLike] | None = None,
+            steps: int = 50, title: str | None = None, initial: Mapping[str, Any] | None = None,
+            noise: float | Sequence[float] | None = None, seed: int = 0, click: int | None = None) -> Explorer:
     """An interactive trajectory figure, live in JupyterLab and as a player on the static site.
 
     make_optimizer: callable(**slider values) -> a fresh numpy optimizer (``.step(x, grad)``), or a dict
@@ -179,8 +189,10 @@ def explore(make_optimizer, objectives, sliders, x0=None, steps=50, title=None, 
 class Explorer(Figure):
     """Every run precomputed; the frames describe what both renderers draw (see :mod:`.figure`)."""
 
-    def __init__(self, make_optimizer, objectives, sliders, x0=None, steps=50, title=None, initial=None,
-                 noise=None, seed=0, click=None):
+    def __init__(self, make_optimizer: Callable[..., Any] | Mapping[str, Callable[..., Any]], objectives: Any,
+                 sliders: Mapping[str, Sequence[Any]], x0: ArrayLike | Callable[[Any], ArrayLike] | None = None,
+                 steps: int = 50, title: str | None = None, initial: Mapping[str, Any] | None = None,
+                 noise: float | Sequence[float] | None = None, seed: int = 0, click: int | None = None) -> None:
         if isinstance(make_optimizer, dict):
             if not make_optimizer:
                 raise ValueError("explore needs at least one optimizer, got an empty dict")
@@ -252,11 +264,11 @@ class Explorer(Figure):
         if n > MAX_RUNS:
             raise ValueError(f"{n} different runs (objectives x starts x slider combinations x noise, per optimizer); "
                              f"at most {MAX_RUNS}: use coarser grids")
-        self._runs = {}
+        self._runs: dict[tuple, Run] = {}
         self._compute()
 
     # -- runs ------------------------------------------------------------------------------------
-    def start(self, objective):
+    def start(self, objective: Any) -> np.ndarray:
         """The default start on `objective`."""
         if callable(self._x0):
             return _point(self._x0(objective), "x0(objective)")
@@ -280,7 +292,7 @@ class Explorer(Figure):
         grid[int(np.argmin([np.sum(((p - x0) / spans) ** 2) for p in grid]))] = x0
         return grid
 
-    def run(self, oi, start, values, name, scale):
+    def run(self, oi: int, start: ArrayLike, values: Mapping[str, Any], name: str, scale: float) -> Run:
         """One run: optimizer `name` with slider `values` (a dict) on objective `oi` from `start`."""
         objective = self.objectives[oi]
         if scale:
@@ -307,16 +319,16 @@ class Explorer(Figure):
                             if key not in self._runs:
                                 self._runs[key] = self.run(oi, point, values, name, scale)
 
-    def runs(self, objective=0, start=0, noise=0, **values):
+    def runs(self, objective: int = 0, start: int = 0, noise: int = 0, **values: Any) -> dict[str, Run]:
         """``{optimizer name: (path, losses, diverged_at)}`` at slider `values` (default: initial positions)."""
         idx = self.frame_index(**values)
         return {name: self._runs[self._key(objective, start, idx, noise, name)] for name in self.factories}
 
-    def frame(self, objective=0, **values):
+    def frame(self, objective: int = 0, **values: Any) -> Run:
         """The first optimizer's ``(path, losses, diverged_at)`` at slider `values`."""
         return next(iter(self.runs(objective, **values).values()))
 
-    def frame_index(self, **values):
+    def frame_index(self, **values: Any) -> tuple[int, ...]:
         """The slider index tuple of slider values (default: the initial positions)."""
         idx = list(self.initial)
         for i, name in enumerate(self.sliders):
@@ -334,7 +346,7 @@ class Explorer(Figure):
             raise ValueError(f"no slider named {unknown}; the sliders are {list(self.sliders)}")
         return tuple(idx)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         names = ", ".join(f"{k}: {len(v)}" for k, v in self.sliders.items())
         opts = f"; optimizers {list(self.factories)}" if len(self.factories) > 1 else ""
         return (f"<optlib.widgets.Explorer {self.title} ({len(self.objectives)} objective(s); sliders {names}{opts}; "
@@ -427,7 +439,7 @@ class Explorer(Figure):
         return prefix + f"after {self.steps} steps: f = {losses[-1]:.4g} at x = ({at})", False
 
     # -- the description ---------------------------------------------------------------------------
-    def build(self):
+    def build(self) -> dict[str, Any]:
         controls = []
         if len(self.objectives) > 1:
             controls.append({"name": "function", "kind": "dropdown", "init": 0,
@@ -522,7 +534,7 @@ class Explorer(Figure):
         # the status lines are those of the runs' lines ("s", "b"): see statuses()
         return {"pan": [[scene, ids, marks], [scene + 1, [i + 1 for i in ids], []]]}
 
-    def live_frame(self, positions, point):
+    def live_frame(self, positions: Sequence[int], point: ArrayLike) -> tuple[dict[str, Any], list]:
         """The frame at control `positions`, started at `point` (the live figure's exact click)."""
         data = self.data()
         ctl = {c["name"]: i for c, i in zip(data["controls"], positions)}
@@ -533,7 +545,8 @@ class Explorer(Figure):
         values.pop("x0", None)
         scale = (self.noise or [0.0])[ni]
         runs_ = [self.run(oi, _point(point, "start"), values, name, scale) for name in self.factories]
-        extra, ids = [], []
+        extra: list = []
+        ids: list[int] = []
         for name, r in zip(self.factories, runs_):
             ids.append(len(data["lines"]) + len(extra))
             extra += self._lines(oi, name, r)

@@ -1,9 +1,13 @@
 """Two figures the chapters need besides the explorer: the EWA explorer and the momentum phase diagram."""
 
+from __future__ import annotations
+
 import base64
 import io
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import averages
 from . import axes
@@ -13,7 +17,9 @@ from .figure import Figure
 # EWA: smoothing against lag
 # ----------------------------------------------------------------------------------------------
 
-def ewa_explorer(series=None, signal=None, betas=(0.0, 0.5, 0.8, 0.9, 0.95, 0.98), title=None, seed=0):
+def ewa_explorer(series: ArrayLike | None = None, signal: ArrayLike | None = None,
+                 betas: Sequence[float] = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98), title: str | None = None,
+                 seed: int = 0) -> EWAExplorer:
     """A series, its exponentially weighted average for a β slider, with and without bias correction.
 
     series: the values θ_1..θ_n (default: a seeded noisy wave); signal: the noise-free values, if
@@ -102,7 +108,7 @@ class EWAExplorer(Figure):
 # Momentum: the convergence rate over (learning rate, momentum) on a quadratic
 # ----------------------------------------------------------------------------------------------
 
-def heavy_ball_rate(lr, beta, eigenvalues):
+def heavy_ball_rate(lr: ArrayLike, beta: ArrayLike, eigenvalues: Iterable[float]) -> np.ndarray:
     """The asymptotic rate ρ (error × ρ per step) of heavy-ball momentum on a quadratic: the largest
     |root| of z² − (1 + β − ηλ) z + β over the eigenvalues λ. ρ ≥ 1 diverges (or stalls)."""
     lr, beta = np.broadcast_arrays(np.asarray(lr, dtype=float), np.asarray(beta, dtype=float))
@@ -114,7 +120,7 @@ def heavy_ball_rate(lr, beta, eigenvalues):
     return rho
 
 
-def optimal_momentum(kappa):
+def optimal_momentum(kappa: float) -> tuple[float, float, float]:
     """Polyak's optimum on a quadratic with eigenvalues in [1/κ, 1]: (η*, β*, ρ*)."""
     mu, L = 1.0 / kappa, 1.0
     lr = 4 / (np.sqrt(L) + np.sqrt(mu)) ** 2
@@ -122,7 +128,8 @@ def optimal_momentum(kappa):
     return lr, rho ** 2, rho
 
 
-def momentum_phase(kappas=(10, 100, 1000), lrs=None, betas=None, title=None):
+def momentum_phase(kappas: Sequence[float] = (10, 100, 1000), lrs: Sequence[float] | None = None,
+                   betas: Sequence[float] | None = None, title: str | None = None) -> MomentumPhase:
     """A heat map of heavy-ball momentum's convergence rate over (η, β) on f = ½(x²/κ + y²), the current
     (η, β) marked and Polyak's optimum shown; sliders for η and β, a dropdown for κ."""
     return MomentumPhase(kappas, lrs, betas, title)
