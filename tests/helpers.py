@@ -121,3 +121,20 @@ def numpy_path_on_objective(opt, objective, x0, steps):
         x = opt.step(x, objective.grad(x))
         path.append(np.asarray(x).copy())
     return np.array(path)
+
+
+def small_fashion(n_train, n_test):
+    """A stratified subset of Fashion-MNIST (train, test) when the data is installed, else separable
+    synthetic blobs of the same shape (784 pixels in [0, 1], 10 classes), for fast trainer tests."""
+    from optlib import data
+    from optlib.train import default_data, subset
+
+    if data.find() is not None:
+        (x, y), (xt, yt) = default_data()
+    else:
+        g = torch.Generator().manual_seed(0)
+        centers = torch.rand(10, 784, generator=g)
+        y, yt = torch.arange(3 * n_train) % 10, torch.arange(2 * n_test) % 10
+        x = (centers[y] + 0.3 * torch.randn(len(y), 784, generator=g)).clamp(0, 1)
+        xt = (centers[yt] + 0.3 * torch.randn(len(yt), 784, generator=g)).clamp(0, 1)
+    return subset(x, y, n_train), subset(xt, yt, n_test)

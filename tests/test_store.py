@@ -10,7 +10,9 @@ import torch
 
 from optlib import data, optim, rules, store
 from optlib import train as tr
-from optlib.train import compare, subset
+from helpers import small_fashion
+
+from optlib.train import compare
 
 SGD = (optim.SGD, dict(lr=0.1))
 ADAM = (optim.Adam, dict(lr=1e-3))
@@ -18,15 +20,7 @@ ADAM = (optim.Adam, dict(lr=1e-3))
 
 @pytest.fixture(scope="module")
 def small():
-    if data.find() is not None:
-        (x, y), (xt, yt) = tr.default_data()
-    else:
-        g = torch.Generator().manual_seed(0)
-        centers = torch.rand(10, 784, generator=g)
-        y, yt = torch.arange(3000) % 10, torch.arange(1000) % 10
-        x = (centers[y] + 0.3 * torch.randn(3000, 784, generator=g)).clamp(0, 1)
-        xt = (centers[yt] + 0.3 * torch.randn(1000, 784, generator=g)).clamp(0, 1)
-    return subset(x, y, 1000), subset(xt, yt, 300)
+    return small_fashion(1000, 300)
 
 
 @pytest.fixture(autouse=True)

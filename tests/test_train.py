@@ -10,6 +10,8 @@ import torch
 
 matplotlib.use("Agg")
 
+from helpers import small_fashion
+
 from optlib import data
 from optlib import train as tr
 from optlib.train import (
@@ -30,15 +32,7 @@ SGD = (torch.optim.SGD, dict(lr=0.1, momentum=0.9))
 @pytest.fixture(scope="module")
 def small():
     """2,000 training and 500 test images: the real ones if present, else separable synthetic blobs."""
-    if data.find() is not None:
-        (x, y), (xt, yt) = data.load_fashion_mnist()
-    else:
-        g = torch.Generator().manual_seed(0)
-        centers = torch.rand(10, 784, generator=g)
-        y, yt = torch.arange(6000) % 10, torch.arange(1000) % 10
-        x = (centers[y] + 0.3 * torch.randn(6000, 784, generator=g)).clamp(0, 1)
-        xt = (centers[yt] + 0.3 * torch.randn(1000, 784, generator=g)).clamp(0, 1)
-    return subset(x, y, 2000), subset(xt, yt, 500)
+    return small_fashion(2000, 500)
 
 
 @pytest.fixture(autouse=True)
