@@ -11,10 +11,15 @@ numbers to rounding). The one deliberate difference: ``differentiable=True`` is 
 and ``SWATS``, which torch lacks, follow their papers' reference code.
 """
 
+from __future__ import annotations
+
 import inspect
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch.optim.optimizer import (
+    ParamsT,
     _device_dtype_check_for_fused,
     _get_capturable_supported_devices,
     _get_scalar_dtype,
@@ -23,6 +28,13 @@ from torch.optim.optimizer import (
 from . import checks, rules, validate
 
 _P = inspect.Parameter
+
+# The types of the constructors' arguments, for the signatures built in `__init_subclass__` (what
+# help(), IDEs and tooltips show); torch's own annotations, where it has them.
+_TYPES = {"params": "ParamsT", "lr": "float | torch.Tensor", "betas": "tuple[float | torch.Tensor, float | torch.Tensor]",
+          "foreach": "bool | None", "fused": "bool | None", "amsgrad": "bool", "amsbound": "bool",
+          "nesterov": "bool", "centered": "bool", "maximize": "bool", "capturable": "bool",
+          "differentiable": "bool", "decoupled_weight_decay": "bool"}
 
 
 class _StateView:
@@ -73,12 +85,13 @@ class RuleOptimizer(torch.optim.Optimizer):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         d = {**cls.rule.defaults, **cls.extras}
-        params = [_P("params", _P.POSITIONAL_OR_KEYWORD)]
-        params += [_P(n, _P.POSITIONAL_OR_KEYWORD, default=d[n]) for n in cls.positional]
-        params += [_P(n, _P.KEYWORD_ONLY, default=d[n]) for n in cls.keyword_only]
+        params = [_P("params", _P.POSITIONAL_OR_KEYWORD, annotation=_TYPES["params"])]
+        params += [_P(n, _P.POSITIONAL_OR_KEYWORD, default=d[n], annotation=_TYPES.get(n, "float"))
+                   for n in cls.positional]
+        params += [_P(n, _P.KEYWORD_ONLY, default=d[n], annotation=_TYPES.get(n, "float")) for n in cls.keyword_only]
         cls.__signature__ = inspect.Signature(params)  # what help() and tooltips show, and what we bind
 
-    def __init__(self, params, *args, **kwargs):
+    def __init__(self, params: ParamsT, *args: Any, **kwargs: Any) -> None:
         bound = type(self).__signature__.bind(params, *args, **kwargs)
         bound.apply_defaults()
         options = {k: v for k, v in bound.arguments.items() if k != "params"}
@@ -183,7 +196,7 @@ class RuleOptimizer(torch.optim.Optimizer):
         self.rule.step(p, g, view, t, **hyper)
 
     @torch.no_grad()
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """One optimization step; `closure` re-evaluates the model and returns the loss."""
         loss = None
         if closure is not None:
@@ -249,7 +262,7 @@ class Adagrad(RuleOptimizer):
     extras = _TORCH_EXTRAS
     late_options = ("foreach", "maximize", "differentiable", "fused")
 
-    def __init__(self, params, *args, **kwargs):
+    def __init__(self, params: ParamsT, *args: Any, **kwargs: Any) -> None:
         super().__init__(params, *args, **kwargs)
         for group in self.param_groups:  # torch creates Adagrad's state eagerly
             for p in group["params"]:
@@ -339,13 +352,13 @@ class _Strict:
     """For AdaBound and SWATS, which torch lacks: strict checks (:mod:`optlib.validate`) of the
     constructor's arguments and of each group's options, instead of torch's lenient ones."""
 
-    def __init__(self, params, *args, **kwargs):
+    def __init__(self, params: ParamsT, *args: Any, **kwargs: Any) -> None:
         bound = type(self).__signature__.bind(params, *args, **kwargs)
         options = {k: v for k, v in bound.arguments.items() if k != "params"}
         validate.hyperparameters(type(self).__name__, self.rule, {**self.rule.defaults, **options})
         super().__init__(params, *args, **kwargs)
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         if isinstance(param_group, dict):  # torch itself reports a group that is not a dict
             options = {k: v for k, v in param_group.items() if k in self.rule.defaults}
             validate.hyperparameters(type(self).__name__, self.rule, {**self.defaults, **options})
@@ -358,7 +371,7 @@ class AdaBound(_Strict, RuleOptimizer):
     positional = ("lr", "betas", "final_lr", "gamma", "eps", "weight_decay", "amsbound")
     sparse_error = "AdaBound does not support sparse gradients"
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         if group["base_lr"] is None:  # the lr at construction: final_lr follows lr / base_lr
@@ -381,7 +394,7 @@ class Lookahead(torch.optim.Optimizer):
     ``state_dict()`` holds the inner state, the slow weights and the step counter.
     """
 
-    def __init__(self, optimizer, k=5, alpha=0.5):
+    def __init__(self, optimizer: torch.optim.Optimizer, k: int = 5, alpha: float = 0.5) -> None:
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError(f"Lookahead wraps a torch.optim.Optimizer, got {type(optimizer).__name__}")
         k = validate.integer(k, "k", "Lookahead", low=1)  # strict: Lookahead is not torch's
@@ -391,7 +404,7 @@ class Lookahead(torch.optim.Optimizer):
         self.param_groups = optimizer.param_groups  # the same list: lr changes and new groups reach both
         self.defaults = optimizer.defaults
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group to the inner optimizer (which fills in its defaults); its parameters get slow weights."""
         inner = self.optimizer
         if not any(param_group is g for g in inner.param_groups):  # a new group, not one from __init__
@@ -402,14 +415,14 @@ class Lookahead(torch.optim.Optimizer):
         for p in param_group["params"]:
             self.state[p]["slow_param"] = p.detach().clone()  # phi_0 = theta_0
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Lookahead({self.optimizer!r}, k={self.k}, alpha={self.alpha})"
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         self.optimizer.zero_grad(set_to_none)
 
     @torch.no_grad()
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
         loss = self.optimizer.step(closure)
         self.lookahead_step += 1
         if self.lookahead_step % self.k == 0:
@@ -418,12 +431,12 @@ class Lookahead(torch.optim.Optimizer):
                     rules.lookahead_sync_(p, self.state[p]["slow_param"], self.alpha)
         return loss
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         slow = super().state_dict()
         return {"inner": self.optimizer.state_dict(), "slow": slow["state"],
                 "lookahead": {"k": self.k, "alpha": self.alpha, "step": self.lookahead_step}}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.optimizer.load_state_dict(state_dict["inner"])
         torch.optim.Optimizer.load_state_dict(
             self, {"state": state_dict["slow"], "param_groups": state_dict["inner"]["param_groups"]})

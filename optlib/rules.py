@@ -25,44 +25,58 @@ operators that mean the same thing for both are used, plus the primitives in
 torch's to the last bit). ``g`` is never modified in place: it may be the caller's ``.grad``.
 """
 
+from __future__ import annotations
+
 import math
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any
 
 from . import _backend as B
 from . import checks
 
+if TYPE_CHECKING:  # the rules run on both; neither is imported for it (numpy-only installs have no torch)
+    import numpy as np
+    import torch
+
+    Array = np.ndarray | torch.Tensor
+    State = MutableMapping[str, Any]  # a rule's state under its math names (m, v, ...)
+
 
 class Rule:
-    defaults = {}  # torch's defaults, literally (0, not 0.0, where torch writes 0: they show in repr)
-    state_names = {}  # math name -> torch state-dict key
+    """The interface every rule implements (each subclass's `step` and `update` take their own
+    hyperparameters by name: the lines under the equation, as the book shows them)."""
+
+    defaults: dict[str, Any] = {}  # torch's defaults, literally (0, not 0.0, where torch writes 0)
+    state_names: dict[str, str] = {}  # math name -> torch state-dict key
     counts_steps = True  # keeps torch's `step` counter in its state
-    scalar_state = ()  # state entries torch keeps as 0-dim tensors
-    fixed = ()  # hyperparameters the rule pins: not constructor arguments (AdamW's decoupling)
+    scalar_state: tuple[str, ...] = ()  # state entries torch keeps as 0-dim tensors
+    fixed: tuple[str, ...] = ()  # hyperparameters the rule pins: not constructor arguments (AdamW's decoupling)
 
     @staticmethod
-    def check(h):
+    def check(h: dict[str, Any]) -> None:
         checks.lr(h["lr"])
 
     @staticmethod
-    def init(x, h):
+    def init(x: Array, h: dict[str, Any]) -> State:
         return {}
 
     @staticmethod
-    def update(*args):
+    def update(*args: Any) -> None:
         raise NotImplementedError
 
     @staticmethod
-    def step(x, g, state, t, **h):
+    def step(x: Array, g: Array, state: State, t: int, **h: Any) -> None:
         raise NotImplementedError
 
 
 # ------------------------------------------------------------- the pieces the rules compose
 
-def direction(g, maximize):
+def direction(g: Array, maximize: bool) -> Array:
     r"""``maximize``: climb instead of descend, $g_t \leftarrow -g_t$."""
     return -g if maximize else g
 
 
-def weight_decay_(x, g, lr, weight_decay, decoupled=False):
+def weight_decay_(x: Array, g: Array, lr: float, weight_decay: float, decoupled: bool = False) -> Array:
     r"""L2 regularization folds $\lambda x$ into the gradient: $g_t \leftarrow g_t + \lambda x_{t-1}$.
     Decoupled weight decay (AdamW) shrinks the weights directly: $x \leftarrow x (1 - \eta\lambda)$."""
     if weight_decay == 0:
@@ -73,20 +87,20 @@ def weight_decay_(x, g, lr, weight_decay, decoupled=False):
     return B.add(g, x, weight_decay)                    # g + lambda x, torch's kernel
 
 
-def ewa_(avg, new, beta):
+def ewa_(avg: Array, new: Array, beta: float) -> Array:
     r"""The exponentially weighted average, in place: $a_t = \beta a_{t-1} + (1 - \beta)\, n_t$."""
     B.lerp_(avg, new, 1 - beta)                         # a + (1 - beta)(n - a): torch's one kernel
     return avg
 
 
-def ewa_sq_(avg, g, beta):
+def ewa_sq_(avg: Array, g: Array, beta: float) -> Array:
     r"""The EWA of the squared gradient, in place: $v_t = \beta v_{t-1} + (1 - \beta)\, g_t^2$."""
     B.mul_(avg, beta)
     B.addcmul_(avg, g, g, 1 - beta)
     return avg
 
 
-def amsgrad_(state, v):
+def amsgrad_(state: State, v: Array) -> Array:
     r"""AMSGrad's one change: divide by $\hat v^{\max}_t = \max(\hat v^{\max}_{t-1}, v_t)$, so
     that the denominator never shrinks. Returns the running maximum."""
     B.maximum_(state["v_max"], v)
@@ -301,14 +315,14 @@ class AdamW(Adam):
 
 # ------------------------------------------------------------------------------ 8. RAdam, SWATS
 
-def radam_rho(t, beta2):
+def radam_rho(t: int, beta2: float) -> float:
     r"""$\rho_t = \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t)$, with $\rho_\infty = 2/(1-\beta_2) - 1$:
     the length of the simple moving average that the EWA $v_t$ approximates."""
     rho_inf = 2 / (1 - beta2) - 1
     return rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
 
 
-def radam_rectifier(t, beta2):
+def radam_rectifier(t: int, beta2: float) -> float | None:
     r"""$r_t = \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}}$
     where $\rho_t > 5$ (torch's threshold), else ``None``: the variance is not tractable yet."""
     rho_inf = 2 / (1 - beta2) - 1
@@ -410,7 +424,7 @@ class SWATS(Adam):
 
 # ---------------------------------------------------------------------------------- 9. Lookahead
 
-def lookahead_sync_(fast, slow, alpha):
+def lookahead_sync_(fast: Array, slow: Array, alpha: float) -> None:
     r"""Every $k$ inner steps: $\phi \leftarrow \phi + \alpha(\theta - \phi)$, then $\theta \leftarrow \phi$
     (the slow weights $\phi$ move part of the way to the fast weights $\theta$, which restart from there)."""
     B.lerp_(slow, fast, alpha)
@@ -419,7 +433,7 @@ def lookahead_sync_(fast, slow, alpha):
 
 # -------------------------------------------------------------------------------------- 10. Nadam
 
-def nadam_mu(t, beta1, momentum_decay):
+def nadam_mu(t: int, beta1: float, momentum_decay: float) -> float:
     r"""Dozat's momentum schedule $\mu_t = \beta_1 (1 - \tfrac12 \cdot 0.96^{t\psi})$, $\psi$ = ``momentum_decay``."""
     return beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
 
@@ -463,7 +477,7 @@ class NAdam(Adam):
 
 # ------------------------------------------------------------------------- 12. Beyond: AdaBound
 
-def adabound_bounds(t, final_lr, gamma):
+def adabound_bounds(t: int, final_lr: float, gamma: float) -> tuple[float, float]:
     r"""AdaBound's bounds on the per-coordinate step size: $\eta_l = \eta^* (1 - \frac{1}{\gamma t + 1})$,
     $\eta_u = \eta^* (1 + \frac{1}{\gamma t})$, both tending to the final SGD rate $\eta^*$."""
     lower = final_lr * (1 - 1 / (gamma * t + 1))

@@ -148,29 +148,29 @@ class History:
     NaN, so that plots stop where training stopped; `diverged_at` is then ``(epoch, step)``, both counted
     from 1, step within the epoch."""
 
-    train_loss: list = dataclasses.field(default_factory=list)
-    train_acc: list = dataclasses.field(default_factory=list)
-    test_loss: list = dataclasses.field(default_factory=list)
-    test_acc: list = dataclasses.field(default_factory=list)
-    lr: list = dataclasses.field(default_factory=list)  # learning rate of the first group at the epoch's end
-    epoch_time: list = dataclasses.field(default_factory=list)  # seconds of training (without evaluation)
-    diverged_at: tuple = None
+    train_loss: list[float] = dataclasses.field(default_factory=list)
+    train_acc: list[float] = dataclasses.field(default_factory=list)
+    test_loss: list[float] = dataclasses.field(default_factory=list)
+    test_acc: list[float] = dataclasses.field(default_factory=list)
+    lr: list[float] = dataclasses.field(default_factory=list)  # learning rate of the first group at the epoch's end
+    epoch_time: list[float] = dataclasses.field(default_factory=list)  # seconds of training (without evaluation)
+    diverged_at: tuple[int, int] | None = None
 
     @property
-    def epochs(self):
+    def epochs(self) -> int:
         return len(self.test_acc)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d):
+    def from_dict(cls, d: dict[str, Any]) -> History:
         d = dict(d)
         if d.get("diverged_at") is not None:
             d["diverged_at"] = tuple(d["diverged_at"])
         return cls(**d)
 
-    def __eq__(self, other):  # as dataclass equality, except that NaN equals NaN (diverged curves)
+    def __eq__(self, other: object) -> bool:  # as dataclass equality, except NaN equals NaN (diverged curves)
         if not isinstance(other, History):
             return NotImplemented
         same = lambda a, b: a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))

@@ -34,7 +34,7 @@ def test_core_source_refuses_what_has_no_update():
 
 def test_core_of_a_plain_function_drops_its_docstring():
     src = core_source(rules.nadam_mu)
-    assert src.splitlines()[0] == "def nadam_mu(t, beta1, momentum_decay):"
+    assert src.splitlines()[0] == "def nadam_mu(t: int, beta1: float, momentum_decay: float) -> float:"
     assert "Dozat" not in src and "0.96" in src
 
 
