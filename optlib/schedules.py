@@ -45,35 +45,33 @@ __all__ = ["step_decay", "exponential_decay", "inverse_time_decay", "inverse_sqr
 # Each check takes (value, name, owner), returns the value as a Python number (numpy scalars too) or
 # raises, naming owner, argument and value. Where torch makes the same check, the message is torch's.
 
+def _number_where(value, name, owner, ok, message):
+    """`value` as a Python number, ValueError(`message`) unless `ok(value)` (written so that NaN fails),
+    then finite; `message` is formatted with value and name."""
+    value = validate.number(value, name, owner)
+    if not ok(value):
+        raise ValueError(message.format(value=value, name=name, owner=owner))
+    return validate.real(value, name, owner)
+
+
 def _step(step, name, owner):
     """A finite real number >= 0: an infinite step has no learning rate (and used to hang SGDR)."""
-    step = validate.number(step, name, owner)
     # torch's CosineAnnealingWarmRestarts.step(epoch) says "Expected non-negative epoch"; same idea here.
-    if not step >= 0:
-        raise ValueError(f"Expected non-negative step, but got {step}")
-    return validate.real(step, name, owner)
+    return _number_where(step, name, owner, lambda v: v >= 0, "Expected non-negative step, but got {value}")
 
 
 def _lr(value, name, owner):
-    value = validate.number(value, name, owner)
-    if not value >= 0:  # torch's message for a negative or NaN lr, and the argument's name
-        raise ValueError(f"Invalid learning rate: {value} ({owner}'s {name})")
-    return validate.real(value, name, owner)
+    # torch's message for a negative or NaN lr, and the argument's name
+    return _number_where(value, name, owner, lambda v: v >= 0, "Invalid learning rate: {value} ({owner}'s {name})")
 
 
 def _factor(value, name, owner):
     """A multiplicative factor or rate: finite and >= 0, else the lr turns NaN, infinite or negative."""
-    value = validate.number(value, name, owner)
-    if not value >= 0:
-        raise ValueError(f"Expected non-negative {name}, but got {value}")
-    return validate.real(value, name, owner)
+    return _number_where(value, name, owner, lambda v: v >= 0, "Expected non-negative {name}, but got {value}")
 
 
 def _positive(value, name, owner):
-    value = validate.number(value, name, owner)
-    if not value > 0:  # `not >` also rejects NaN
-        raise ValueError(f"Expected positive {name}, but got {value}")
-    return validate.real(value, name, owner)
+    return _number_where(value, name, owner, lambda v: v > 0, "Expected positive {name}, but got {value}")
 
 
 def _positive_int(value, name, owner):
