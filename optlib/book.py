@@ -61,8 +61,9 @@ def fmt(value: float, spec: str = "", unit: str = "") -> Text:
 
 
 def quick_mode() -> bool:
-    """True when the case studies run on the quick subset (``OPTBOOK_QUICK`` set to anything but 0)."""
-    return os.environ.get("OPTBOOK_QUICK", "0").strip() not in ("", "0")
+    """True when the case studies run on the quick subset: ``OPTBOOK_QUICK`` is 1, true, yes or on (the
+    one reading of the switch: :func:`optlib.train.case_study_settings` asks this too)."""
+    return os.environ.get("OPTBOOK_QUICK", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 class ClaimError(AssertionError):

@@ -53,6 +53,7 @@ from torch import nn
 
 from . import data as _data
 from . import stats, store
+from .book import quick_mode
 
 if TYPE_CHECKING:  # for the annotations only: matplotlib is imported where a plot is drawn
     import matplotlib.axes
@@ -70,7 +71,7 @@ def case_study_settings(quick=None):
 
     `quick` defaults to the environment variable ``OPTBOOK_QUICK`` (``1``/``true``/``yes`` turn it on)."""
     if quick is None:
-        quick = os.environ.get("OPTBOOK_QUICK", "").strip().lower() in ("1", "true", "yes", "on")
+        quick = quick_mode()
     if quick:
         return dict(quick=True, **QUICK)
     return dict(quick=False, n_train=None, n_test=None, max_epochs=None)

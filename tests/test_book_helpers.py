@@ -62,3 +62,13 @@ def test_full_only_claims_are_skipped_visibly_in_quick_mode(monkeypatch, capsys)
     with pytest.raises(ClaimError):
         claim(lambda: False, "holds on the full data set", full_only=True)
     assert claim(lambda: True, "holds on the full data set", full_only=True) is True
+
+
+@pytest.mark.parametrize("value, quick", [("1", True), ("true", True), ("YES", True), ("on", True),
+                                          ("0", False), ("false", False), ("no", False), ("", False)])
+def test_the_claims_and_the_trainer_read_the_quick_switch_alike(monkeypatch, value, quick):
+    from optlib.train import case_study_settings
+
+    monkeypatch.setenv("OPTBOOK_QUICK", value)
+    assert quick_mode() is quick
+    assert case_study_settings()["quick"] is quick
