@@ -64,7 +64,6 @@ import os
 import platform
 import sys
 import time
-import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -236,41 +235,19 @@ def run(workload: str = "mlp", protocol: Protocol | None = None, entries: Iterab
                     final_data, protocol, workload, progress, workers)
     finals[AA_NAME] = twin.runs[AA_NAME]
     bar.update()
-    switch = swats_switch(chosen["SWATS"], workload, protocol, final_data) if "SWATS" in entries else None
+    switch = swats_switch(finals["SWATS"][0], protocol) if "SWATS" in entries else None
     bar.update()
     bar.close()
     return summarize(workload, protocol, trials, chosen, finals, switch, time.perf_counter() - start)
 
 
-def swats_switch(config: dict[str, Any], workload: str, protocol: Protocol, data: tuple) -> dict[str, Any]:
-    """When SWATS with `config` switched to SGD, on the first final seed: ``dict(steps, tensors, switched)``
-    with `switched` the optimizer step at which each parameter tensor switched (None: never).
-
-    The store keeps curves, not optimizer internals, so this replays that one run (the same seed and
-    data give the same trajectory) with a hook that watches the switch."""
-    steps: dict[int, int] = {}
-    count = [0]
-    tensors: list[torch.Tensor] = []
-
-    def make(params):
-        opt = optimizer_spec("SWATS", config)[0](params, **optimizer_spec("SWATS", config)[1])
-
-        def hook(optimizer, args, kwargs):
-            count[0] += 1
-            for i, p in enumerate(tensors):
-                if i not in steps and optimizer.state[p].get("switched"):
-                    steps[i] = count[0]
-
-        tensors.extend(p for g in opt.param_groups for p in g["params"])
-        opt.register_step_post_hook(hook)
-        return opt
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", tr.DivergenceWarning)  # reported with the final runs already
-        tr.train(make, epochs=protocol.epochs, batch_size=protocol.batch_size, seed=protocol.seeds[0], data=data,
-                 scheduler=scheduler_spec(config["schedule"], protocol.epochs), progress=False,
-                 n_train=protocol.n_train, n_test=protocol.n_eval, quick=protocol.quick, model=workload)
-    return dict(steps=count[0], tensors=len(tensors), switched=[steps.get(i) for i in range(len(tensors))])
+def swats_switch(history: tr.History, protocol: Protocol) -> dict[str, Any]:
+    """When SWATS switched to SGD in its first final run: ``dict(steps, tensors, switched)`` with `switched`
+    the optimizer step at which each parameter tensor switched (None: never), from the run's
+    ``training_report`` (recorded with the run in the store), `steps` the run's number of steps."""
+    report = history.report
+    steps = protocol.epochs * math.ceil((protocol.n_train or 50_000) / protocol.batch_size)
+    return dict(steps=steps, tensors=report.get("tensors", 0), switched=report.get("switch_steps", []))
 
 
 def sensitivity(trials: dict[str, list[dict[str, Any]]]) -> dict[str, list[tuple]]:

@@ -14,7 +14,8 @@ and ``SWATS``, which torch lacks, follow their papers' reference code.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -384,6 +385,16 @@ class SWATS(_Strict, RuleOptimizer):
     positional = ("lr", "betas", "eps", "weight_decay")
     sparse_error = "SWATS does not support sparse gradients"
 
+    def training_report(self) -> dict[str, Any]:
+        """Whether and when each parameter tensor switched to SGD: ``tensors`` (how many), ``switched``
+        (how many did), ``switch_steps`` (the step of each switch, in parameter order; None: never) and
+        ``sgd_lr`` (the SGD learning rate it switched to; None: never)."""
+        states = [self.state[p] for group in self.param_groups for p in group["params"]]
+        switched = [bool(s.get("switched", False)) for s in states]
+        return dict(tensors=len(states), switched=sum(switched),
+                    switch_steps=[int(s["switch_step"]) if w else None for s, w in zip(states, switched)],
+                    sgd_lr=[float(s["sgd_lr"]) if w else None for s, w in zip(states, switched)])
+
 
 class Lookahead(torch.optim.Optimizer):
     """Lookahead (Zhang, Lucas, Hinton & Ba, 2019) around any torch optimizer.
@@ -430,6 +441,25 @@ class Lookahead(torch.optim.Optimizer):
                 for p in group["params"]:
                     rules.lookahead_sync_(p, self.state[p]["slow_param"], self.alpha)
         return loss
+
+    def evaluation_views(self) -> dict[str, Callable[[], contextlib.AbstractContextManager]]:
+        """``{"slow weights": context}``: inside the context the parameters hold the slow weights (the
+        paper evaluates those); on leaving, the fast weights are back. The trainer evaluates both."""
+        return {"slow weights": self._slow_weights}
+
+    @contextlib.contextmanager
+    def _slow_weights(self) -> Iterator[None]:
+        params = [p for group in self.param_groups for p in group["params"]]
+        fast = [p.detach().clone() for p in params]
+        with torch.no_grad():
+            for p in params:
+                p.copy_(self.state[p]["slow_param"])
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for p, f in zip(params, fast):
+                    p.copy_(f)
 
     def state_dict(self) -> dict[str, Any]:
         slow = super().state_dict()

@@ -388,7 +388,7 @@ class SWATS(Adam):
 
     @staticmethod
     def init(x, h):
-        return dict(Adam.init(x, h), lam=0.0, Lambda=0.0, switched=False)
+        return dict(Adam.init(x, h), lam=0.0, Lambda=0.0, switched=False, switch_step=0)
 
     @staticmethod
     def update(x, g, state, t, lr, beta1, beta2, eps):
@@ -403,6 +403,7 @@ class SWATS(Adam):
             state["lam"] = beta2 * state["lam"] + (1 - beta2) * gamma
             if t > 1 and abs(state["lam"] / bias2 - gamma) < eps:
                 state["switched"], state["Lambda"], state["b"] = True, state["lam"] / bias2, B.zeros_like(x)
+                state["switch_step"] = t                 # reported (optlib.optim.SWATS.training_report)
 
     @staticmethod
     def sgd_update(x, g, state, beta1):

@@ -53,8 +53,9 @@ from typing import Any
 
 import torch
 
-FORMAT = 2  # the entry layout; part of every key
+FORMAT = 3  # the entry layout; part of every key (3: views, report, confusion)
 CURVES = ("train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_time")
+EXTRAS = ("views", "report", "confusion")  # see optlib.train.History
 # Every notebook must execute (Jupyter Book's execution cache would skip unchanged ones, and their runs
 # would then be missing from the manifest and pruned); unchanged runs come from the shipped store.
 REFRESH_COMMAND = ("python -m optlib.store reset-manifest && jupyter-book clean . --all && "
@@ -262,15 +263,27 @@ def validate(entry, config=None):
         return "its key does not match its configuration"
     if config is not None and cfg != config:
         return "its configuration is not the one asked for"
-    if not isinstance(h, dict) or set(h) != {*CURVES, "diverged_at"}:
-        return f"history keys {sorted(h) if isinstance(h, dict) else type(h).__name__} are not {sorted(CURVES)}"
+    if not isinstance(h, dict) or set(h) != {*CURVES, *EXTRAS, "diverged_at"}:
+        return (f"history keys {sorted(h) if isinstance(h, dict) else type(h).__name__} are not "
+                f"{sorted({*CURVES, *EXTRAS, 'diverged_at'})}")
     epochs = cfg.get("epochs")
-    for name in CURVES:
-        curve = h[name]
+    views = h["views"]
+    if not isinstance(views, dict) or not all(isinstance(v, dict) and set(v) == {"test_loss", "test_acc"}
+                                              for v in views.values()):
+        return "views is not {view: {test_loss, test_acc}}"
+    curves = [(name, h[name]) for name in CURVES]
+    curves += [(f"{view} {name}", c) for view, v in views.items() for name, c in v.items()]
+    for name, curve in curves:
         if not isinstance(curve, list) or len(curve) != epochs:
             return f"{name} has {len(curve) if isinstance(curve, list) else curve!r} entries, expected {epochs}"
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in curve):
             return f"{name} holds something other than numbers"
+    if not isinstance(h["report"], dict):
+        return f"report is {h['report']!r}, expected a dict"
+    c = h["confusion"]
+    if c is not None and not (isinstance(c, list) and all(isinstance(r, list) and len(r) == len(c) for r in c)
+                              and all(isinstance(v, int) and v >= 0 for r in c for v in r)):
+        return "confusion is not a square table of counts"
     d = h["diverged_at"]
     if d is not None and not (isinstance(d, list) and len(d) == 2 and all(isinstance(v, int) for v in d)):
         return f"diverged_at is {d!r}, expected null or [epoch, step]"

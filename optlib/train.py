@@ -100,14 +100,45 @@ def cnn(seed=0):
                              nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
 
 
+def mlp_bn(seed=0):
+    """The case-study MLP with batch normalization (Ioffe & Szegedy, 2015) after each hidden linear layer,
+    before the ReLU (chapter 14). In evaluation it uses the running statistics."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(784, 128), nn.BatchNorm1d(128), nn.ReLU(),
+                             nn.Linear(128, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128, 10))
+
+
+DROPOUT = 0.2  # a common rate for small fully connected layers; the paper's 0.5 is for much wider ones
+
+
+def mlp_dropout(seed=0):
+    """The case-study MLP with dropout (Srivastava et al., 2014) of rate :data:`DROPOUT` after each hidden
+    ReLU (chapter 14). Its masks draw from torch's global generator, which :func:`_train` seeds with the
+    run's seed, so a run is reproducible."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Dropout(DROPOUT),
+                             nn.Linear(128, 128), nn.ReLU(), nn.Dropout(DROPOUT), nn.Linear(128, 10))
+
+
 # The models a run can train, by name (the `model` argument of train/compare); the description is what
 # the result key records ("mlp" keeps the key it had before there was a choice).
-MODELS = {"mlp": (mlp, "mlp-784-128-128-10"), "cnn": (cnn, "cnn-c16-c32-10")}
+MODELS = {"mlp": (mlp, "mlp-784-128-128-10"), "cnn": (cnn, "cnn-c16-c32-10"),
+          "mlp-bn": (mlp_bn, "mlp-784-128bn-128bn-10"), "mlp-dropout": (mlp_dropout, f"mlp-784-128-128-10-dropout{DROPOUT}")}
+# The order in which an epoch visits the training examples (the `order` argument): a new random
+# permutation every epoch (SGD's assumption), one permutation drawn once, or sorted by class.
+ORDERS = ("reshuffle", "once", "sorted")
 
 
 def _check_model(model):
     if model not in MODELS:
         raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
+
+
+def _check_order(order):
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {list(ORDERS)}, got {order!r}")
 
 
 def stratified_indices(y, n, seed=0):
@@ -156,6 +187,11 @@ class History:
     lr: list[float] = dataclasses.field(default_factory=list)  # learning rate of the first group at the epoch's end
     epoch_time: list[float] = dataclasses.field(default_factory=list)  # seconds of training (without evaluation)
     diverged_at: tuple[int, int] | None = None
+    # test loss/accuracy per epoch of the optimizer's other evaluation views, e.g. Lookahead's slow weights:
+    # {view: {"test_loss": [...], "test_acc": [...]}} (see :func:`_train`)
+    views: dict[str, dict[str, list[float]]] = dataclasses.field(default_factory=dict)
+    report: dict[str, Any] = dataclasses.field(default_factory=dict)  # the optimizer's training_report()
+    confusion: list[list[int]] | None = None  # final test confusion counts [true class][predicted]; None if diverged
 
     @property
     def epochs(self) -> int:
@@ -175,10 +211,13 @@ class History:
         if not isinstance(other, History):
             return NotImplemented
         same = lambda a, b: a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
-        a, b = self.to_dict(), other.to_dict()
-        return a.keys() == b.keys() and all(
-            same(a[k], b[k]) if not isinstance(a[k], list)
-            else len(a[k]) == len(b[k]) and all(map(same, a[k], b[k])) for k in a)
+        def equal(a, b):
+            if isinstance(a, dict) and isinstance(b, dict):
+                return a.keys() == b.keys() and all(equal(a[k], b[k]) for k in a)
+            if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+                return len(a) == len(b) and all(map(equal, a, b))
+            return same(a, b)
+        return equal(self.to_dict(), other.to_dict())
 
 
 def default_device():
@@ -298,6 +337,18 @@ def evaluate(model, x, y, batch_size=5000):
     return loss / len(y), correct / len(y)
 
 
+@torch.no_grad()
+def confusion(model, x, y, batch_size=5000):
+    """Counts ``[true class][predicted class]`` of `model` on (x, y), as nested lists of ints."""
+    model.eval()
+    n = int(y.max()) + 1 if len(y) else 0
+    counts = torch.zeros(n * n, dtype=torch.long)
+    for i in range(0, len(y), batch_size):
+        pred = model(x[i:i + batch_size]).argmax(1).clamp(max=n - 1)
+        counts += torch.bincount((y[i:i + batch_size] * n + pred).cpu(), minlength=n * n)
+    return counts.view(n, n).tolist()
+
+
 def _resolve(quick: bool | None, epochs: int, n_train: int | None, n_test: int | None,
              device: str | torch.device | None) -> tuple[dict[str, Any], int, int | None, int | None, torch.device]:
     """The case-study settings (quick or full) and the sizes and device they imply where none was given."""
@@ -313,7 +364,8 @@ def train(make_optimizer: tuple | Callable[..., torch.optim.Optimizer], epochs: 
           seed: int = 0, data: tuple | None = None, scheduler: tuple | Callable[..., Any] | None = None,
           scheduler_step: str = "epoch", device: str | torch.device | None = None, progress: bool = True,
           n_train: int | None = None, n_test: int | None = None, quick: bool | None = None,
-          desc: str | None = None, threads: int | None = 1, model: str = "mlp") -> History:
+          desc: str | None = None, threads: int | None = 1, model: str = "mlp",
+          order: str = "reshuffle") -> History:
     """Train :func:`mlp` (or ``model="cnn"``: :func:`cnn`), initialised from `seed`, on Fashion-MNIST with
     the given optimizer; return a :class:`History`.
 
@@ -329,78 +381,112 @@ def train(make_optimizer: tuple | Callable[..., torch.optim.Optimizer], epochs: 
     device: None picks the GPU when there is one. progress: a tqdm bar (`desc` labels it) when someone can
         watch it (see ``_interactive``).
     threads: torch CPU threads while training (1: see ``_threads``; None keeps torch's setting).
+    model: a name of :data:`MODELS`. order: how each epoch visits the training images (:data:`ORDERS`):
+        ``"reshuffle"`` (a new permutation every epoch, drawn from `seed`), ``"once"`` (one permutation,
+        the same every epoch) or ``"sorted"`` (by class, as the data is stored).
+
+    The history also records the optimizer's evaluation views (test loss and accuracy per epoch of, e.g.,
+    Lookahead's slow weights: ``evaluation_views()``), its ``training_report()`` at the end (e.g. when
+    SWATS switched) and the final test confusion counts.
 
     Bad arguments raise ValueError naming them. If the loss becomes NaN or infinite, or the parameters do
     after the epoch's last step (NaN test loss), training stops, a :class:`DivergenceWarning` says where,
     and the history records it (``diverged_at``); no exception is raised."""
     _check_common(epochs, batch_size, n_train, n_test, [seed], scheduler_step)
     _check_model(model)
+    _check_order(order)
     settings, epochs, n_train, n_test, device = _resolve(quick, epochs, n_train, n_test, device)
     xtr, ytr, xte, yte = _prepare_data(data, n_train, n_test, device)
     with _threads(threads, device):
         return _train(make_optimizer, epochs, batch_size, seed, scheduler, scheduler_step, device, progress,
-                      desc, xtr, ytr, xte, yte, model)
+                      desc, xtr, ytr, xte, yte, model, order)
 
 
 def _train(make_optimizer, epochs, batch_size, seed, scheduler, scheduler_step, device, progress, desc,
-           xtr, ytr, xte, yte, model_name="mlp"):
+           xtr, ytr, xte, yte, model_name="mlp", order_name="reshuffle"):
     """The loop of :func:`train`, on data already on `device`."""
     model = MODELS[model_name][0](seed).to(device)
     optimizer = build_optimizer(make_optimizer, model.parameters())
     sched = build_optimizer(scheduler, optimizer) if scheduler is not None else None
     shuffle = torch.Generator().manual_seed(seed)  # its own generator: the order depends on `seed` only
-    history = History()
+    fixed = (torch.randperm(len(ytr), generator=shuffle).to(device) if order_name == "once"
+             else torch.argsort(ytr.cpu(), stable=True).to(device) if order_name == "sorted" else None)
+    views = getattr(optimizer, "evaluation_views", dict)()  # e.g. Lookahead: {"slow weights": context}
+    history = History(views={name: {"test_loss": [], "test_acc": []} for name in views})
 
     bar = _bar(epochs, desc, "epoch", progress)
-    for epoch in range(1, epochs + 1):
-        model.train()
-        start = time.perf_counter()
-        order = torch.randperm(len(ytr), generator=shuffle).to(device)
-        loss_sum, correct = 0.0, torch.zeros((), dtype=torch.long, device=device)
-        for step, i in enumerate(range(0, len(ytr), batch_size), 1):
-            idx = order[i:i + batch_size]
-            xb, yb = xtr[idx], ytr[idx]
-            out = model(xb)
-            loss = F.cross_entropy(out, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            value = loss.item()  # one sync per step: exact divergence detection (free on the CPU)
-            if not math.isfinite(value):
-                history.diverged_at = (epoch, step)
+    with torch.random.fork_rng(devices=[]):  # dropout draws from the global generator: seeded, then restored
+        torch.manual_seed(seed)
+        for epoch in range(1, epochs + 1):
+            if not _epoch(history, epoch, epochs, model, optimizer, sched, scheduler_step, shuffle, fixed, views,
+                          batch_size, bar, xtr, ytr, xte, yte, device):
                 break
-            optimizer.step()
-            if sched is not None and scheduler_step == "batch":
-                sched.step()
-            loss_sum += value * len(yb)
-            correct += (out.argmax(1) == yb).sum()  # stays on the device: no extra sync
-        elapsed = time.perf_counter() - start
-        if not history.diverged_at:
-            train_lr = float(optimizer.param_groups[0]["lr"])
-            if sched is not None and scheduler_step == "epoch":
-                sched.step()
-            test_loss, test_acc = evaluate(model, xte, yte)
-            if not math.isfinite(test_loss):  # the last step blew the parameters up: no later loss shows it
-                history.diverged_at, value = (epoch, step), test_loss
-        if history.diverged_at:
-            message = (f"diverged at epoch {epoch}, step {step}: loss = {value}; "
-                       f"the learning rate is probably too large")
-            warnings.warn(message, DivergenceWarning, stacklevel=3)
-            nan = [math.nan] * (epochs - epoch + 1)
-            for curve in (history.train_loss, history.train_acc, history.test_loss, history.test_acc,
-                          history.lr, history.epoch_time):
-                curve.extend(nan)
-            bar.set_postfix_str("diverged")
-            break
-        history.epoch_time.append(elapsed)
-        history.train_loss.append(loss_sum / len(ytr))
-        history.train_acc.append(correct.item() / len(ytr))
-        history.lr.append(train_lr)
-        history.test_loss.append(test_loss)
-        history.test_acc.append(test_acc)
-        bar.update()
-        bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{test_acc:.4f}")
+    if not history.diverged_at:
+        report = getattr(optimizer, "training_report", None)
+        history.report = report() if report is not None else {}
+        history.confusion = confusion(model, xte, yte)
     _close_complete(bar)  # a diverged run is a finished experiment, not a broken bar
     return history
+
+
+def _epoch(history, epoch, epochs, model, optimizer, sched, scheduler_step, shuffle, fixed, views, batch_size,
+           bar, xtr, ytr, xte, yte, device):
+    """One epoch of :func:`_train`, recorded in `history`; False when training diverged."""
+    model.train()
+    start = time.perf_counter()
+    order = fixed if fixed is not None else torch.randperm(len(ytr), generator=shuffle).to(device)
+    loss_sum, correct = 0.0, torch.zeros((), dtype=torch.long, device=device)
+    for step, i in enumerate(range(0, len(ytr), batch_size), 1):
+        idx = order[i:i + batch_size]
+        xb, yb = xtr[idx], ytr[idx]
+        out = model(xb)
+        loss = F.cross_entropy(out, yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        value = loss.item()  # one sync per step: exact divergence detection (free on the CPU)
+        if not math.isfinite(value):
+            history.diverged_at = (epoch, step)
+            break
+        optimizer.step()
+        if sched is not None and scheduler_step == "batch":
+            sched.step()
+        loss_sum += value * len(yb)
+        correct += (out.argmax(1) == yb).sum()  # stays on the device: no extra sync
+    elapsed = time.perf_counter() - start
+    if not history.diverged_at:
+        train_lr = float(optimizer.param_groups[0]["lr"])
+        if sched is not None and scheduler_step == "epoch":
+            sched.step()
+        test_loss, test_acc = evaluate(model, xte, yte)
+        if not math.isfinite(test_loss):  # the last step blew the parameters up: no later loss shows it
+            history.diverged_at, value = (epoch, step), test_loss
+    if history.diverged_at:
+        message = (f"diverged at epoch {epoch}, step {step}: loss = {value}; "
+                   f"the learning rate is probably too large")
+        warnings.warn(message, DivergenceWarning, stacklevel=4)
+        nan = [math.nan] * (epochs - epoch + 1)
+        for curve in (history.train_loss, history.train_acc, history.test_loss, history.test_acc,
+                      history.lr, history.epoch_time):
+            curve.extend(nan)
+        for view in history.views.values():
+            for curve in view.values():
+                curve.extend(nan)
+        bar.set_postfix_str("diverged")
+        return False
+    history.epoch_time.append(elapsed)
+    history.train_loss.append(loss_sum / len(ytr))
+    history.train_acc.append(correct.item() / len(ytr))
+    history.lr.append(train_lr)
+    history.test_loss.append(test_loss)
+    history.test_acc.append(test_acc)
+    for name, view in views.items():
+        with view():
+            view_loss, view_acc = evaluate(model, xte, yte)
+        history.views[name]["test_loss"].append(view_loss)
+        history.views[name]["test_acc"].append(view_acc)
+    bar.update()
+    bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{test_acc:.4f}")
+    return True
 
 
 # ---------------------------------------------------------------------------------------------- compare
@@ -444,15 +530,16 @@ def undescribe(description):
 
 def trainer_hash(model="mlp"):
     """Hash of the source that every run of `model` executes: the loop, the model, the data preparation."""
-    return store.source_hash(_train, MODELS[model][0], evaluate, build_optimizer, subset, _prepare_data,
-                             default_data)
+    return store.source_hash(_train, _epoch, MODELS[model][0], evaluate, confusion, build_optimizer, subset,
+                             _prepare_data, default_data)
 
 
 def run_config(spec, seed, epochs, batch_size, scheduler, scheduler_step, data_id, n_train, n_test, device,
-               quick=False, model="mlp"):
+               quick=False, model="mlp", order="reshuffle"):
     """Everything that determines a run's numbers (not its display name): the key of :mod:`optlib.store`."""
     _check_model(model)
-    return dict(format=store.FORMAT, trainer=trainer_hash(model), model=MODELS[model][1], data=data_id,
+    _check_order(order)
+    return dict(format=store.FORMAT, trainer=trainer_hash(model), model=MODELS[model][1], order=order, data=data_id,
                 n_train=n_train, n_test=n_test, epochs=epochs, batch_size=batch_size, seed=seed,
                 optimizer=describe(spec), optimizer_source=store.spec_hash(spec),
                 scheduler=describe(scheduler), scheduler_source=store.spec_hash(scheduler),
@@ -467,7 +554,8 @@ def retrain(config):
                  seed=config["seed"], scheduler=undescribe(config["scheduler"]),
                  scheduler_step=config["scheduler_step"], device=config["device"], progress=False,
                  n_train=config["n_train"], n_test=config["n_test"], quick=False,
-                 model=next(k for k, (_, d) in MODELS.items() if d == config["model"])).to_dict()
+                 model=next(k for k, (_, d) in MODELS.items() if d == config["model"]),
+                 order=config["order"]).to_dict()
 
 
 def cache_dir():
@@ -568,7 +656,7 @@ def compare(runs: dict[str, tuple], seeds: int | Iterable[int] = (0,), epochs: i
             scheduler: tuple | None = None, scheduler_step: str = "epoch", data: tuple | None = None,
             n_train: int | None = None, n_test: int | None = None, quick: bool | None = None,
             device: str | torch.device | None = None, progress: bool = True, cache: bool = True,
-            workers: int | None = None, model: str = "mlp") -> Comparison:
+            workers: int | None = None, model: str = "mlp", order: str = "reshuffle") -> Comparison:
     """Train the case-study MLP with each optimizer of `runs` and each seed; return a :class:`Comparison`.
 
     runs: ``{name: spec}``, a spec being ``(cls, kwargs)`` or ``(wrapper, kwargs, inner_spec)``, e.g.
@@ -577,7 +665,8 @@ def compare(runs: dict[str, tuple], seeds: int | Iterable[int] = (0,), epochs: i
     workers: processes that train the missing runs (default :func:`default_workers`; 1 in quick mode,
         where starting a process costs more than a run). Every run uses one torch thread, in a worker
         or not, so that the numbers do not depend on `workers`.
-    model: ``"mlp"`` (the course's) or ``"cnn"`` (:data:`MODELS`).
+    model: ``"mlp"`` (the course's), ``"cnn"``, ``"mlp-bn"``, ``"mlp-dropout"`` (:data:`MODELS`).
+    order: how each epoch visits the training images (:data:`ORDERS`, see :func:`train`).
     Other arguments as in :func:`train`; quick mode (``OPTBOOK_QUICK=1``) applies to sizes not given.
 
     With `cache`, each (run, seed) is looked up in :mod:`optlib.store` by its content (code, settings, data;
@@ -590,6 +679,7 @@ def compare(runs: dict[str, tuple], seeds: int | Iterable[int] = (0,), epochs: i
         raise ValueError(f"seeds must be a non-empty sequence of distinct seeds, got {seeds!r}")
     _check_common(epochs, batch_size, n_train, n_test, seeds, scheduler_step)
     _check_model(model)
+    _check_order(order)
     settings, epochs, n_train, n_test, device = _resolve(quick, epochs, n_train, n_test, device)
     if workers is None:
         workers = 1 if settings["quick"] else default_workers()
@@ -602,14 +692,14 @@ def compare(runs: dict[str, tuple], seeds: int | Iterable[int] = (0,), epochs: i
     for name, spec in runs.items():
         for j, seed in enumerate(seeds):
             config = (run_config(spec, seed, epochs, batch_size, scheduler, scheduler_step, data_id, n_train,
-                                 n_test, device, settings["quick"], model) if use_store else None)
+                                 n_test, device, settings["quick"], model, order) if use_store else None)
             found = store.lookup(config) if use_store else None
             if found is not None:
                 results[name][j] = History.from_dict(found)
                 continue
             job = dict(make_optimizer=spec, epochs=epochs, batch_size=batch_size, seed=seed, scheduler=scheduler,
                        scheduler_step=scheduler_step, device=device, n_train=n_train, n_test=n_test,
-                       desc=f"{name} (seed {seed})", model=model)
+                       desc=f"{name} (seed {seed})", model=model, order=order)
             pending.append((name, j, job, config))
     if pending and use_store and store.training_forbidden():
         raise store.miss_error([(job["desc"], config) for _, _, job, config in pending])
@@ -622,7 +712,7 @@ def compare(runs: dict[str, tuple], seeds: int | Iterable[int] = (0,), epochs: i
     _train_all([p[2] for p in pending], data, workers, progress, done)
     return Comparison(results, seeds, dict(epochs=epochs, batch_size=batch_size, n_train=n_train, n_test=n_test,
                                            device=device.type, data=data_id, scheduler=scheduler,
-                                           scheduler_step=scheduler_step, model=model))
+                                           scheduler_step=scheduler_step, model=model, order=order))
 
 
 _METRICS = dict(final_acc=("final test accuracy", lambda h: h.test_acc[-1]),

@@ -115,6 +115,10 @@ def test_default_data_cannot_be_poisoned(monkeypatch):
     lambda e: e["history"].update(test_acc=["0.9", "0.9"]),          # strings where numbers belong
     lambda e: e["history"].pop("lr"),                                # a key missing
     lambda e: e["config"].update(epochs=3),                          # another configuration
+    lambda e: e["history"].update(views={"slow": {"test_acc": [0.5]}}),  # a view without its loss curve
+    lambda e: e["history"].update(report=[1, 2]),                    # a report that is not a dict
+    lambda e: e["history"].update(confusion=[[1, 2], [3]]),          # a confusion table that is not square
+    lambda e: e["history"].update(confusion=[[1, -2], [3, 4]]),      # negative counts
 ])
 def test_wrong_cache_entries_are_retrained(small, trained, layers, damage):
     first = run(small, {"SGD": SGD}, epochs=2)

@@ -291,6 +291,25 @@ def test_select_lr_on_a_validation_split(monkeypatch):
     with pytest.raises(ValueError, match="lrs"):
         tuning.select_lr(SGD, [0.1, 0.1, 0.2])
     assert tuning.log_grid(1e-3, 1e-1) == [0.001, 0.00316, 0.01, 0.0316, 0.1]
+    # extending the grid beyond its edge until the best is inside it
+    grown = tuning.select_lr(SGD, [1e-4, 1e-3, 1e-2], seeds=(0,), epochs=1, n_train=1000, n_test=500,
+                             workers=1, progress=False, extend=3)
+    assert not grown.at_edge and grown.lr > 1e-2 and len(grown.scores) > 3
+    assert grown.scores[1e-2] == choice.scores[1e-2]  # the runs already done are reused, not redrawn
+    with pytest.raises(ValueError, match="extend"):
+        tuning.select_lr(SGD, [0.1, 0.2, 0.3], extend=-1)
+    # a tuned comparison: each run at its own chosen rate, final runs on the test set
+    sgd, adam = (torch.optim.SGD, dict(lr=123.0)), (torch.optim.Adam, {})
+    result = tuning.tuned({"SGD": sgd, "Adam": adam}, {"SGD": [1e-2, 1e-1, 1.0], "Adam": [1e-4, 1e-3, 1e-2]},
+                          seeds=(0, 1), epochs=1, n_train=1000, n_test=500, workers=1, progress=False)
+    for name in ("SGD", "Adam"):
+        assert result.specs[name][1]["lr"] == result.lr(name) == result.selections[name].lr
+        assert len(result.comparison.runs[name]) == 2
+    assert "chosen" in result.table() and "validation" in result.table()
+    monkeypatch.setenv("OPTBOOK_QUICK", "1")
+    quick = tuning.tuned({"SGD": sgd}, [1e-2, 1e-1, 1.0], seeds=(0, 1, 2), epochs=1, n_train=500, n_test=200,
+                         workers=1, progress=False)
+    assert quick.comparison.seeds == (0, 1)  # quick mode keeps two seeds
 
 
 def test_bars_only_where_someone_watches(monkeypatch):
@@ -332,3 +351,77 @@ def test_a_failing_worker_run_raises_without_hanging(small):
     with pytest.raises(RuntimeError, match="broken optimizer"):
         compare({"ok": SGD, "broken": (Broken, dict(lr=0.1))}, seeds=(0, 1), epochs=1, data=small,
                 progress=False, cache=False, workers=2)
+
+
+def test_orders_visit_the_data_as_named(small):
+    (x, y), test = small
+    once = [train(SGD, epochs=2, seed=0, data=((x, y), test), order=o, progress=False) for o in ("once", "sorted")]
+    again = train(SGD, epochs=2, seed=0, data=((x, y), test), order="once", progress=False)
+    reshuffled = train(SGD, epochs=2, seed=0, data=((x, y), test), progress=False)
+    assert curves(once[0]) == curves(again)  # deterministic
+    assert once[0].train_loss != reshuffled.train_loss  # epoch 2 repeats epoch 1's order instead of a new one
+    assert once[0].train_loss[0] == reshuffled.train_loss[0]  # epoch 1: the same first permutation
+    sorted_run = once[1]
+    pred = torch.tensor(sorted_run.confusion).sum(0)  # predictions per class
+    assert pred[-1] > 0.5 * len(test[1])  # after class 9 came last, the model predicts mostly class 9
+    with pytest.raises(ValueError, match="order"):
+        train(SGD, epochs=1, data=((x, y), test), order="random")
+    with pytest.raises(ValueError, match="order"):
+        compare({"SGD": SGD}, epochs=1, data=((x, y), test), order="shuffled")
+
+
+def test_confusion_counts_the_test_set(small):
+    (x, y), test = small
+    h = train(SGD, epochs=1, data=((x, y), test), progress=False)
+    table = torch.tensor(h.confusion)
+    assert table.shape == (10, 10) and table.sum() == len(test[1])
+    assert table.sum(1).tolist() == torch.bincount(test[1], minlength=10).tolist()
+    assert table.diag().sum().item() / len(test[1]) == pytest.approx(h.test_acc[-1])
+
+
+@pytest.mark.parametrize("model", ["mlp-bn", "mlp-dropout"])
+def test_chapter_14_models_train_reproducibly(small, model):
+    (x, y), test = small
+    a, b = (train(SGD, epochs=2, seed=3, data=((x, y), test), model=model, progress=False) for _ in range(2))
+    assert curves(a) == curves(b) and a.test_acc[-1] > 0.5
+    torch.manual_seed(7)
+    before = torch.rand(3)
+    torch.manual_seed(7)
+    train(SGD, epochs=1, seed=3, data=((x, y), test), model=model, progress=False)
+    assert torch.equal(torch.rand(3), before)  # the caller's random state is left alone
+
+
+def test_lookahead_slow_weights_are_evaluated_too(small):
+    from optlib import optim
+
+    (x, y), test = small
+    spec = (optim.Lookahead, dict(k=5, alpha=0.5), (torch.optim.SGD, dict(lr=0.1, momentum=0.9)))
+    h = compare({"LA": spec}, epochs=2, data=((x, y), test)).runs["LA"][0]
+    slow = h.views["slow weights"]
+    assert len(slow["test_acc"]) == 2 and slow["test_acc"] != h.test_acc  # 2000/128 = 16 steps: not synced
+    # the fast weights are back after evaluating the slow ones: the same curves as without the view
+    plain = train(lambda p: optim.Lookahead(torch.optim.SGD(p, lr=0.1, momentum=0.9), k=5, alpha=0.5),
+                  epochs=2, data=((x, y), test), progress=False)
+    assert plain.test_acc == h.test_acc and plain.train_loss == h.train_loss
+    model = mlp(0)
+    opt = optim.Lookahead(torch.optim.SGD(model.parameters(), lr=0.1), k=5)
+    model(torch.ones(2, 784)).sum().backward()
+    opt.step()
+    fast = [p.detach().clone() for p in model.parameters()]
+    with opt.evaluation_views()["slow weights"]():
+        assert all(torch.equal(p, opt.state[p]["slow_param"]) for p in model.parameters())
+    assert all(torch.equal(p, f) for p, f in zip(model.parameters(), fast))
+
+
+def test_swats_reports_its_switch(small):
+    from optlib import optim
+
+    (x, y), test = small
+    h = compare({"SWATS": (optim.SWATS, dict(lr=1e-3, eps=1e-3))}, epochs=2, data=((x, y), test)).runs["SWATS"][0]
+    r = h.report
+    assert r["tensors"] == 6 and len(r["switch_steps"]) == 6 and r["switched"] >= 1
+    done = [s for s in r["switch_steps"] if s is not None]
+    assert len(done) == r["switched"] and all(1 < s <= 2 * 16 for s in done)
+    assert all((s is None) == (lr is None) for s, lr in zip(r["switch_steps"], r["sgd_lr"]))
+    never = compare({"SWATS": (optim.SWATS, dict(lr=1e-3))}, epochs=1, data=((x, y), test)).runs["SWATS"][0]
+    assert never.report["switched"] == 0 and never.report["switch_steps"] == [None] * 6
