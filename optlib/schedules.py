@@ -284,6 +284,14 @@ def cyclic_triangular(step: float, base_lr: float, max_lr: float, step_size_up: 
     return base_lr + (max_lr - base_lr) * scale * phi
 
 
+@_checked(step=_step, peak_lr=_lr, step_size_up=_positive, low_factor=_factor)
+def triangular(step: float, peak_lr: float, step_size_up: float, low_factor: float = 0.1) -> float:
+    """:func:`cyclic_triangular` with its bounds relative to the peak: from ``low_factor * peak_lr`` up to
+    `peak_lr` in `step_size_up` steps and back, repeated. Relative bounds let the peak be tuned (and let
+    :class:`FunctionLR` drive it from the optimizer's lr, like the other schedules)."""
+    return cyclic_triangular(step, low_factor * peak_lr, peak_lr, step_size_up)
+
+
 def _one_cycle_ends(total_steps, pct_start, three_phase):
     """The last step of each of torch's phases (float, as torch computes them)."""
     if three_phase:

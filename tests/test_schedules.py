@@ -385,3 +385,13 @@ def test_huge_steps_return_at_once_and_numpy_scalars_are_numbers():
     assert W(np.int64(7), np.float64(0.1), T_0=np.int64(5), T_mult=np.int64(2)) == W(7, 0.1, T_0=5, T_mult=2)
     assert schedules.step_decay(np.int64(20), np.float32(0.5), np.int64(10), gamma=np.float64(0.5)) == 0.125
     assert schedules.one_cycle(np.int64(10), np.float64(0.1), np.int64(100)) == schedules.one_cycle(10, 0.1, 100)
+
+
+def test_triangular_is_cyclic_triangular_relative_to_its_peak():
+    from optlib import schedules as S
+
+    for t in range(0, 50, 3):
+        assert S.triangular(t, 0.2, 7) == S.cyclic_triangular(t, 0.02, 0.2, 7)
+    assert S.triangular(0, 0.2, 7) == pytest.approx(0.02) and S.triangular(7, 0.2, 7) == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="peak_lr"):
+        S.triangular(0, -1.0, 7)

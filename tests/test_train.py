@@ -306,6 +306,22 @@ def test_select_lr_on_a_validation_split(monkeypatch):
         assert result.specs[name][1]["lr"] == result.lr(name) == result.selections[name].lr
         assert len(result.comparison.runs[name]) == 2
     assert "chosen" in result.table() and "validation" in result.table()
+    # a schedule sized to each run: the search trains on 50,000 images, the final runs on 60,000
+    from optlib import schedules as S
+
+    sized = []
+    def cosine(total):
+        sized.append(total)
+        return (S.FunctionLR, dict(fn=S.cosine, T_max=total))
+    cos = tuning.tuned({"SGD": sgd}, [1e-2, 1e-1, 1.0], seeds=(0,), epochs=2, n_train=1000, n_test=500, workers=1,
+                       progress=False, schedule=cosine)
+    assert sized == [2 * 8, 2 * 8]  # n_train=1000 on both: 8 mini-batches per epoch
+    assert cos.comparison.config["scheduler"][1]["T_max"] == 16 and cos.comparison.config["scheduler_step"] == "batch"
+    assert tuning.schedule_steps(10, 128, 50_000, quick=False) == 3910
+    assert tuning.schedule_steps(10, 128, 60_000, quick=False) == 4690
+    with pytest.raises(ValueError, match="schedule"):
+        tuning.tuned({"SGD": sgd}, [1e-2, 1e-1, 1.0], schedule=(S.FunctionLR, {}))
+    assert tuning.LR_GRID[0] == 1e-4 and tuning.LR_GRID[-1] == 1.0 and len(tuning.LR_GRID) == 9
     monkeypatch.setenv("OPTBOOK_QUICK", "1")
     quick = tuning.tuned({"SGD": sgd}, [1e-2, 1e-1, 1.0], seeds=(0, 1, 2), epochs=1, n_train=500, n_test=200,
                          workers=1, progress=False)
