@@ -391,7 +391,7 @@ def test_triangular_is_cyclic_triangular_relative_to_its_peak():
     from optlib import schedules as S
 
     for t in range(0, 50, 3):
-        assert S.triangular(t, 0.2, 7) == S.cyclic_triangular(t, 0.02, 0.2, 7)
+        assert S.triangular(t, 0.2, 7) == S.cyclic_triangular(t, 0.1 * 0.2, 0.2, 7)
     assert S.triangular(0, 0.2, 7) == pytest.approx(0.02) and S.triangular(7, 0.2, 7) == pytest.approx(0.2)
     with pytest.raises(ValueError, match="peak_lr"):
         S.triangular(0, -1.0, 7)
