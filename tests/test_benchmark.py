@@ -229,3 +229,19 @@ def test_recorded_summary_is_checked_for_staleness(tmp_path):
         bm.load_summary("mlp", tmp_path, tiny)
     with pytest.raises(bm.StaleBenchmark, match="protocol"):
         bm.load_summary("mlp", tmp_path, bm.Protocol(epochs=2, trials=1, seeds=(0, 1), aa_seeds=(2, 3)))
+
+
+def test_each_workload_runs_its_own_full_protocol(monkeypatch, tmp_path):
+    seen = {}
+
+    def fake_run(workload, protocol, workers=None):
+        seen[workload] = protocol
+        raise SystemExit(0)  # stop before training
+
+    monkeypatch.delenv("OPTBOOK_QUICK", raising=False)
+    monkeypatch.setattr(bm, "run", fake_run)
+    for workload in ("mlp", "cnn"):
+        with pytest.raises(SystemExit):
+            bm.main([workload, "--out", str(tmp_path)])
+    assert seen["mlp"] == bm.FULL and seen["cnn"] == bm.FULL_CNN
+    assert bm.FULL_CNN.n_train == 10_000 and bm.FULL_CNN.trials == bm.FULL.trials  # same tuning budget
