@@ -779,7 +779,8 @@ class Comparison:
         `baseline`, the paired difference of `metric` with its 95 % interval and what it supports."""
         if baseline is not None and baseline not in self.runs:
             raise ValueError(f"baseline {baseline!r} is not a run of this comparison: {list(self.runs)}")
-        head = ["run", "final test acc", "final train loss", "best test acc (epoch)", "s/epoch", "diverged"]
+        # no seconds per epoch: recorded runs were timed on whatever machine and load recorded them
+        head = ["run", "final test acc", "final train loss", "best test acc (epoch)", "diverged"]
         if baseline is not None:
             head.append(f"vs {baseline}")
         body = []
@@ -787,7 +788,7 @@ class Comparison:
             name = r["run"]
             row = [name, stats.mean_std(self.values(name, "final_acc")),
                    stats.mean_std(self.values(name, "final_train_loss"), scale=1, unit="", digits=4),
-                   f"{100 * r['best_acc']:.2f} % ({r['best_epoch']})", f"{r['epoch_time']:.2f}",
+                   "diverged" if math.isnan(r["best_acc"]) else f"{100 * r['best_acc']:.2f} % ({r['best_epoch']})",
                    f"{r['diverged']}/{len(self.seeds)}"]
             if baseline is not None:
                 row.append("(baseline)" if name == baseline else self.verdict(name, baseline, metric))

@@ -255,6 +255,10 @@ def test_table_statistics_and_html(small):
     assert "(1 seed)" in one.table() and "± 0.00" not in one.table()
     with pytest.raises(ValueError, match="baseline 'nope'"):
         result.table(baseline="nope")
+    with pytest.warns(DivergenceWarning):
+        blown = compare({"huge": (torch.optim.SGD, dict(lr=1e6))}, seeds=(0, 1), epochs=2, data=small, progress=False)
+    row = blown.table().body[0]
+    assert row[3] == "diverged" and row[-1] == "2/2" and "nan" not in str(blown.table())
 
 
 def test_progress_summary_when_nobody_watches_bars(small, monkeypatch, capsys):
