@@ -357,10 +357,14 @@ def fingerprint(workload: str, protocol: Protocol, entries: Iterable[str]) -> di
     the workload's model and of each entry's optimizer code (as in the run keys of :mod:`optlib.store`),
     the torch version, the data and the protocol. A summary whose fingerprint differs is stale."""
     config = dict(lr=0.1, weight_decay=0.0, schedule="constant", final_lr=0.1, eps=0.01)
+    code = store.source_hash(run, summarize, configuration, optimizer_spec, scheduler_spec)
+    if code is None:  # e.g. these functions live in __main__: a summary without it could never go stale
+        raise RuntimeError("the benchmark's own code could not be hashed: import optlib.benchmark, do not "
+                           "run a copy of it as __main__")
     return dict(trainer=tr.trainer_hash(workload), torch=torch.__version__, data=tr.data_identity(None),
                 protocol=dataclasses.asdict(protocol), split=[tuning.N_VALIDATION, tuning.SPLIT_SEED],
                 optimizers={e: store.spec_hash(optimizer_spec(e, config)) for e in entries},
-                benchmark=store.source_hash(run, summarize, configuration, optimizer_spec, scheduler_spec))
+                benchmark=code)
 
 
 def load_summary(workload: str, directory: str | os.PathLike | None = None,
@@ -446,4 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run the imported module, not this __main__ copy: the fingerprint hashes the benchmark's functions by
+    # module name, and functions of __main__ are not recognised as optlib's (their hash would be None)
+    from optlib.benchmark import main as _main
+
+    sys.exit(_main())

@@ -245,3 +245,19 @@ def test_each_workload_runs_its_own_full_protocol(monkeypatch, tmp_path):
             bm.main([workload, "--out", str(tmp_path)])
     assert seen["mlp"] == bm.FULL and seen["cnn"] == bm.FULL_CNN
     assert bm.FULL_CNN.n_train == 10_000 and bm.FULL_CNN.trials == bm.FULL.trials  # same tuning budget
+
+
+def test_the_command_line_fingerprints_the_benchmark_code(tmp_path):
+    """`python -m optlib.benchmark` runs the module as __main__; the summary's fingerprint must still hash
+    the benchmark's code (a None hash would never go stale)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, OPTBOOK_QUICK="1", OPTLIB_CACHE=str(tmp_path / "runs"))
+    subprocess.run([sys.executable, "-m", "optlib.benchmark", "mlp", "--quick", "--out", str(tmp_path)],
+                   check=True, env=env, capture_output=True, timeout=600)
+    summary = json.loads((tmp_path / "quick-mlp.json").read_text())
+    assert summary["fingerprint"]["benchmark"] is not None
+    assert summary["fingerprint"]["benchmark"] == bm.fingerprint("mlp", bm.QUICK, bm.ENTRIES)["benchmark"]
