@@ -98,11 +98,12 @@ def verdict(diff: Difference, scale: float = 100.0, unit: str = "points", digits
     """Words for a :class:`Difference` (values times `scale`, in `unit`), claiming a direction only when
     the 95 % interval excludes zero."""
     m, h = diff.mean * scale, diff.half_width * scale
+    u = f" {unit}" if unit else ""  # a unitless quantity (a loss) gets no trailing space
     if diff.n == 0:
         return "no comparison: every seed diverged"
     if diff.n == 1:
-        return f"{m:+.{digits}f} {unit} with 1 seed: no interval, no verdict (run more seeds)"
+        return f"{m:+.{digits}f}{u} with 1 seed: no interval, no verdict (run more seeds)"
     seeds = f"{diff.n} seeds"
     if diff.significant:
-        return f"{higher if m > 0 else lower} by {abs(m):.{digits}f} ± {h:.{digits}f} {unit} (95 % interval, {seeds})"
-    return f"no difference detectable with {seeds} ({m:+.{digits}f} ± {h:.{digits}f} {unit})"
+        return f"{higher if m > 0 else lower} by {abs(m):.{digits}f} ± {h:.{digits}f}{u} (95 % interval, {seeds})"
+    return f"no difference detectable with {seeds} ({m:+.{digits}f} ± {h:.{digits}f}{u})"

@@ -48,6 +48,9 @@ def test_verdict_claims_only_what_the_interval_supports():
     assert verdict(Difference(0.001, 0.006, 3)) == "no difference detectable with 3 seeds (+0.1 ± 0.6 points)"
     assert "no verdict" in verdict(Difference(0.02, math.nan, 1))
     assert "diverged" in verdict(Difference(math.nan, math.nan, 0))
+    loss = verdict(Difference(-0.0123, 0.004, 5), scale=1, unit="", digits=3)  # a loss has no unit
+    assert loss == "lower by 0.012 ± 0.004 (95 % interval, 5 seeds)"
+    assert verdict(Difference(0.001, 0.01, 5), scale=1, unit="", digits=3).endswith("± 0.010)")
 
 
 @pytest.mark.parametrize("n_seeds", [3, 5])
