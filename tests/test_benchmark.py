@@ -245,3 +245,19 @@ def test_each_workload_runs_its_own_full_protocol(monkeypatch, tmp_path):
             bm.main([workload, "--out", str(tmp_path)])
     assert seen["mlp"] == bm.FULL and seen["cnn"] == bm.FULL_CNN
     assert bm.FULL_CNN.n_train == 10_000 and bm.FULL_CNN.trials == bm.FULL.trials  # same tuning budget
+
+
+def test_command_line_fingerprint_is_the_one_load_summary_checks(monkeypatch):
+    # run as `python -m optlib.benchmark`, the file is __main__ and its functions are not optlib's to
+    # store.source_hash: the recorded fingerprint had benchmark=None, so every summary read back as stale
+    import runpy
+
+    seen = {}
+    monkeypatch.setattr("sys.argv", ["optlib.benchmark", "--no-such-option"])  # unfixed: argparse exits with 2
+    monkeypatch.setattr(bm, "main",
+                        lambda: seen.setdefault("fingerprint", bm.fingerprint("mlp", bm.FULL, ["Adam"])) and 0)
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_module("optlib.benchmark", run_name="__main__")
+    assert stop.value.code == 0
+    assert seen["fingerprint"]["benchmark"] is not None
+    assert seen["fingerprint"] == bm.fingerprint("mlp", bm.FULL, ["Adam"])
