@@ -37,8 +37,9 @@ def _finite(values: Iterable[float]) -> list[float]:
 
 
 def mean_std(values: Iterable[float], scale: float = 100.0, unit: str = " %", digits: int = 2) -> str:
-    """``mean ± std`` (sample std) of `values` times `scale`; "1 seed" instead of a zero spread;
-    seeds that diverged (NaN/inf) are reported as such."""
+    """``mean ± std`` (sample std) of `values` times `scale`; "1 seed" instead of a zero spread, "all n
+    seeds equal" for an exactly zero one, "± <0.01" below the last digit; seeds that diverged (NaN/inf)
+    are reported as such. Never "± 0.00"."""
     values = list(values)
     ok = _finite(values)
     bad = len(values) - len(ok)
@@ -49,7 +50,12 @@ def mean_std(values: Iterable[float], scale: float = 100.0, unit: str = " %", di
         text = f"{mean:.{digits}f}{unit} (1 seed)"
     else:
         std = math.sqrt(sum((v * scale - mean) ** 2 for v in ok) / (len(ok) - 1))
-        text = f"{mean:.{digits}f} ± {std:.{digits}f}{unit}"
+        if len(set(ok)) == 1:  # e.g. every seed stuck at chance: say so rather than print "± 0.00"
+            text = f"{mean:.{digits}f}{unit} (all {len(ok)} seeds equal)"
+        elif float(f"{std:.{digits}f}") == 0:  # a spread below the last digit shown
+            text = f"{mean:.{digits}f} ± <{10 ** -digits:.{digits}f}{unit}"
+        else:
+            text = f"{mean:.{digits}f} ± {std:.{digits}f}{unit}"
     return text + (f", {bad} of {len(values)} diverged" if bad else "")
 
 

@@ -18,6 +18,8 @@ def test_mean_std_says_one_seed_instead_of_zero_spread():
     assert mean_std([0.8714]) == "87.14 % (1 seed)"
     assert mean_std([0.87, 0.89]) == "88.00 ± 1.41 %"
     assert mean_std([0.87, math.nan, 0.89]) == "88.00 ± 1.41 %, 1 of 3 diverged"
+    assert mean_std([0.1, 0.1, 0.1]) == "10.00 % (all 3 seeds equal)"  # e.g. stuck at chance
+    assert mean_std([0.87141, 0.87142]) == "87.14 ± <0.01 %"  # never "± 0.00"
     assert mean_std([math.nan]) == "diverged (1/1 seeds)"
     assert "± 0.00" not in mean_std([0.5])
 
