@@ -721,6 +721,9 @@ _METRICS = dict(final_acc=("final test accuracy", lambda h: h.test_acc[-1]),
                 final_test_loss=("final test loss", lambda h: h.test_loss[-1]))
 
 
+_CURVES = ("test_acc", "test_loss", "train_acc", "train_loss")  # per-epoch metrics (with an epoch)
+
+
 def _finite_or_nan(values):
     finite = [v for v in values if math.isfinite(v)]
     return finite or [math.nan]
@@ -735,24 +738,34 @@ class Comparison:
     seeds: tuple
     config: dict = dataclasses.field(default_factory=dict)
 
-    def values(self, name: str, metric: str = "final_acc") -> list[float]:
+    def values(self, name: str, metric: str = "final_acc", epoch: int | None = None) -> list[float]:
         """One number per seed for run `name`: ``final_acc``, ``best_acc``, ``final_train_loss``,
-        ``final_test_loss``."""
+        ``final_test_loss``; or, with `epoch` (counted from 1), a curve of :class:`History` after that
+        epoch: ``test_acc``, ``test_loss``, ``train_acc``, ``train_loss``."""
         if name not in self.runs:
             raise ValueError(f"name {name!r} is not a run of this comparison: {list(self.runs)}")
-        if metric not in _METRICS:
-            raise ValueError(f"metric must be one of {list(_METRICS)}, got {metric!r}")
-        return [_METRICS[metric][1](h) for h in self.runs[name]]
+        if epoch is None:
+            if metric not in _METRICS:
+                raise ValueError(f"metric must be one of {list(_METRICS)}, got {metric!r}")
+            return [_METRICS[metric][1](h) for h in self.runs[name]]
+        if metric not in _CURVES:
+            raise ValueError(f"with an epoch, metric must be one of {list(_CURVES)}, got {metric!r}")
+        epochs = self.runs[name][0].epochs
+        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or not 1 <= epoch <= epochs:
+            raise ValueError(f"epoch must be an integer in 1..{epochs}, got {epoch!r}")
+        return [getattr(h, metric)[epoch - 1] for h in self.runs[name]]
 
-    def difference(self, name: str, baseline: str, metric: str = "final_acc") -> stats.Difference:
-        """:class:`optlib.stats.Difference` of `name` minus `baseline`, paired over seeds."""
-        return stats.paired_difference(self.values(name, metric), self.values(baseline, metric))
+    def difference(self, name: str, baseline: str, metric: str = "final_acc",
+                   epoch: int | None = None) -> stats.Difference:
+        """:class:`optlib.stats.Difference` of `name` minus `baseline`, paired over seeds (after `epoch`
+        for a curve metric, see :meth:`values`)."""
+        return stats.paired_difference(self.values(name, metric, epoch), self.values(baseline, metric, epoch))
 
-    def verdict(self, name: str, baseline: str, metric: str = "final_acc") -> str:
+    def verdict(self, name: str, baseline: str, metric: str = "final_acc", epoch: int | None = None) -> str:
         """``"higher by 0.8 ± 0.3 points (95 % interval, 3 seeds)"`` or ``"no difference detectable ..."``,
         for `metric` of `name` against `baseline`."""
         loss = metric.endswith("loss")
-        return stats.verdict(self.difference(name, baseline, metric), scale=1.0 if loss else 100.0,
+        return stats.verdict(self.difference(name, baseline, metric, epoch), scale=1.0 if loss else 100.0,
                              unit="" if loss else "points", digits=3 if loss else 1)
 
     def rows(self) -> list[dict[str, Any]]:

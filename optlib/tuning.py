@@ -74,6 +74,13 @@ class LRSelection:
     at_edge: bool
     comparison: tr.Comparison
 
+    def neighbour_drop(self) -> float:
+        """Validation accuracy (fraction) the chosen rate gains over the better of its grid neighbours:
+        how sharply the search preferred it (0: a neighbour ties)."""
+        rates = sorted(self.scores)
+        i = rates.index(self.lr)
+        return self.scores[self.lr] - max(self.scores[r] for r in rates[max(i - 1, 0):i + 2] if r != self.lr)
+
     def table(self) -> tr.Table:
         body = [[f"{lr:g}", stats.mean_std(self.comparison.values(f"lr = {lr:g}")),
                  "<- chosen" if lr == self.lr else ""] for lr in self.scores]

@@ -445,3 +445,26 @@ def test_swats_reports_its_switch(small):
     assert all((s is None) == (lr is None) for s, lr in zip(r["switch_steps"], r["sgd_lr"]))
     never = compare({"SWATS": (optim.SWATS, dict(lr=1e-3))}, epochs=1, data=((x, y), test)).runs["SWATS"][0]
     assert never.report["switched"] == 0 and never.report["switch_steps"] == [None] * 6
+
+
+def test_differences_after_an_epoch_and_the_lr_neighbour_margin(small):
+    from optlib import stats, tuning
+
+    result = compare({"SGD": SGD, "slow SGD": (torch.optim.SGD, dict(lr=0.001))}, seeds=(0, 1, 2), epochs=2,
+                     data=small, progress=False)
+    per_seed = [h.train_loss[0] for h in result.runs["SGD"]]
+    assert result.values("SGD", "train_loss", epoch=1) == per_seed
+    first = stats.paired_difference([h.test_acc[0] for h in result.runs["SGD"]],
+                                    [h.test_acc[0] for h in result.runs["slow SGD"]])
+    assert result.difference("SGD", "slow SGD", "test_acc", epoch=1) == first
+    assert result.difference("SGD", "slow SGD", "test_acc", epoch=2) == result.difference("SGD", "slow SGD")
+    assert result.verdict("SGD", "slow SGD", "test_acc", epoch=1) == stats.verdict(first)
+    for bad in (0, 3, True):
+        with pytest.raises(ValueError, match="epoch"):
+            result.values("SGD", "test_acc", epoch=bad)
+    with pytest.raises(ValueError, match="with an epoch"):
+        result.values("SGD", "final_acc", epoch=1)
+    sel = tuning.LRSelection(0.1, {0.01: 0.80, 0.1: 0.85, 1.0: 0.83}, False, result)
+    assert sel.neighbour_drop() == pytest.approx(0.02)
+    edge = tuning.LRSelection(0.01, {0.01: 0.86, 0.1: 0.85, 1.0: 0.83}, True, result)
+    assert edge.neighbour_drop() == pytest.approx(0.01)  # one neighbour at an edge of the grid
