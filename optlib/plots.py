@@ -50,7 +50,7 @@ def plot_1d(f: Callable[[np.ndarray], np.ndarray], paths: Mapping[str, np.ndarra
     if ylog:
         ax2.set_yscale("log")
     handles = ax1.get_legend_handles_labels()[0][:1] + ax2.get_legend_handles_labels()[0]
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4), fontsize=9, frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4), fontsize=10, frameon=False)
     if not show:
         return fig
     plt.show()
@@ -80,4 +80,4 @@ def plot_2d(ax: matplotlib.axes.Axes, f: Objective, paths: Mapping[str, np.ndarr
             ax.plot(*end, "o", ms=9, mfc="none", mew=2, color=line.get_color())
     ax.plot(*minimum, "k*", ms=12, label=minimum_label)
     ax.set(title=title, xlabel="x", ylabel="y", xlim=extent[0], ylim=extent[1])
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
