@@ -10,6 +10,7 @@ for its slow weights) without changing the training itself.
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -17,8 +18,9 @@ from typing import Any
 import torch
 
 from . import rules, validate
+from .train import Comparison, History
 
-__all__ = ["WeightEWA", "VIEWS"]
+__all__ = ["WeightEWA", "VIEWS", "views_comparison"]
 
 # the three ways to start the average, as evaluation views (each per beta)
 VIEWS = {
@@ -150,3 +152,24 @@ class WeightEWA(torch.optim.Optimizer):
             self, {"state": state_dict["averages"], "param_groups": state_dict["inner"]["param_groups"]})
         self.param_groups = self.optimizer.param_groups  # loading replaced the group dicts: share again
         self.ewa_step = own["step"]
+
+
+def views_comparison(comparison: Comparison, name: str, last: str = "last iterate") -> Comparison:
+    """The evaluation views of run `name` (e.g. :class:`WeightEWA`'s averages, Lookahead's slow weights) as
+    runs of a :class:`~optlib.train.Comparison` of their own, beside the run itself under `last`, so that
+    ``values``, ``difference`` and ``verdict`` pair them over seeds (``epoch=`` for ``test_acc`` and
+    ``test_loss``). Views are evaluated on the test set only: their training curves are NaN."""
+    if name not in comparison.runs:
+        raise ValueError(f"name {name!r} is not a run of this comparison: {list(comparison.runs)}")
+    histories = comparison.runs[name]
+    views = list(histories[0].views)
+    if not views:
+        raise ValueError(f"run {name!r} has no evaluation views")
+    if last in views:
+        raise ValueError(f"last={last!r} is already the name of a view: {views}")
+    runs = {last: histories}
+    for view in views:
+        runs[view] = [History(train_loss=[math.nan] * h.epochs, train_acc=[math.nan] * h.epochs,
+                              test_loss=list(h.views[view]["test_loss"]), test_acc=list(h.views[view]["test_acc"]),
+                              lr=list(h.lr), diverged_at=h.diverged_at) for h in histories]
+    return Comparison(runs, comparison.seeds, dict(comparison.config))

@@ -139,3 +139,26 @@ def test_other_misuse_raises():
         opt.averages(0.9)
     with pytest.raises(ValueError, match="start must be one of"):
         opt.averages(0.99, "ones")
+
+
+def test_views_comparison_pairs_views_with_the_last_iterate():
+    from optlib.averaging import views_comparison
+    from optlib.train import Comparison
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(600, 784, generator=g), torch.randint(0, 10, (600,), generator=g)
+    data = ((x[:400], y[:400]), (x[400:], y[400:]))
+    sgd = (torch.optim.SGD, dict(lr=0.05))
+    runs = [train((WeightEWA, dict(betas=0.9), sgd), epochs=2, seed=s, data=data, progress=False) for s in (0, 1)]
+    views = views_comparison(Comparison({"SGD": runs}, (0, 1)), "SGD")
+    assert list(views.runs) == ["last iterate", *(f"EWA 0.9, {s}" for s in VIEWS)]
+    assert views.values("last iterate", "test_acc", epoch=2) == [h.test_acc[1] for h in runs]
+    name = "EWA 0.9, no correction"
+    assert views.values(name, "test_loss", epoch=1) == [h.views[name]["test_loss"][0] for h in runs]
+    d = views.difference(name, "last iterate", "test_loss", epoch=1)
+    assert d.n == 2 and d.mean == pytest.approx(
+        sum(h.views[name]["test_loss"][0] - h.test_loss[0] for h in runs) / 2)
+    with pytest.raises(ValueError, match="no evaluation views"):
+        views_comparison(Comparison({"plain": [train(sgd, epochs=1, data=data, progress=False)]}, (0,)), "plain")
+    with pytest.raises(ValueError, match="'Adam' is not a run"):
+        views_comparison(views, "Adam")
