@@ -91,14 +91,15 @@ class WeightEWA(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
-        loss = self.optimizer.step(closure)
+        loss = self.optimizer.step(closure)  # the training step, unchanged
         self.ewa_step += 1
         for p in self._params():
             state = self.state[p]
             for beta in self.betas:
-                rules.ewa_(state[f"ewa {beta}"], p, beta)          # v_t = beta v_{t-1} + (1 - beta) theta_t
-                if state[f"first {beta}"] is None:
-                    state[f"first {beta}"] = p.detach().clone()      # b_1 = theta_1 (AveragedModel copies)
+                # v_t = beta v_{t-1} + (1 - beta) theta_t, from v_0 = 0
+                rules.ewa_(state[f"ewa {beta}"], p, beta)
+                if state[f"first {beta}"] is None:  # b_1 = theta_1 (torch)
+                    state[f"first {beta}"] = p.detach().clone()
                 else:
                     rules.ewa_(state[f"first {beta}"], p, beta)
         return loss
