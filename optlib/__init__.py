@@ -30,6 +30,7 @@ _LAZY: dict[str, str] = {
     "optim": "torch",
     "data": "torch",
     "train": "torch",
+    "averaging": "torch",
     "widgets": "widgets",
     "plots": "widgets",
     "display": "widgets",
