@@ -7,6 +7,7 @@
   a 95 % Student-t interval.
 * :func:`verdict` turns a :class:`Difference` into words: "higher by 0.8 ± 0.3 points" only when the
   interval excludes zero, else "no difference detectable with 3 seeds (0.1 ± 0.6 points)".
+* :func:`plus_minus` gives the same numbers without the words, for a table cell: ``"+0.2 ± 0.4"``.
 """
 
 from __future__ import annotations
@@ -113,3 +114,22 @@ def verdict(diff: Difference, scale: float = 100.0, unit: str = "points", digits
     if diff.significant:
         return f"{higher if m > 0 else lower} by {abs(m):.{digits}f} ± {h:.{digits}f}{u} (95 % interval, {seeds})"
     return f"no difference detectable with {seeds} ({m:+.{digits}f} ± {h:.{digits}f}{u})"
+
+
+def plus_minus(diff: Difference, scale: float = 100.0, digits: int = 1) -> str:
+    """``"+0.2 ± 0.4"``: the mean of a :class:`Difference` (signed) and the half-width of its 95 % interval,
+    both times `scale`, for a table cell whose header says what is compared and in which unit (a
+    :func:`verdict` in few characters, without the words). One seed has no interval: ``"+0.2 (1 seed)"``;
+    no seed at all: ``"diverged"``. A half-width below the last digit shown reads ``"± <0.1"``, never
+    ``"± 0.0"``."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 0:
+        raise ValueError(f"digits must be a non-negative integer, got {digits!r}")
+    if diff.n == 0:
+        return "diverged"
+    m = diff.mean * scale
+    if diff.n == 1:
+        return f"{m:+.{digits}f} (1 seed)"
+    h = diff.half_width * scale
+    if float(f"{h:.{digits}f}") == 0:
+        return f"{m:+.{digits}f} ± <{10 ** -digits:.{digits}f}"
+    return f"{m:+.{digits}f} ± {h:.{digits}f}"

@@ -9,6 +9,7 @@ from optlib.stats import (
     Difference,
     mean_std,
     paired_difference,
+    plus_minus,
     t_quantile_975,
     verdict,
 )
@@ -77,3 +78,16 @@ def test_a_real_difference_is_detected():
     a = shared + 0.01 + rng.normal(0, 0.002, size=(200, 5))
     b = shared + rng.normal(0, 0.002, size=(200, 5))
     assert all(verdict(paired_difference(x, y)).startswith("higher by") for x, y in zip(a, b))
+
+
+def test_plus_minus_is_the_signed_mean_and_half_width():
+    assert plus_minus(Difference(0.0023, 0.0041, 5)) == "+0.2 ± 0.4"  # accuracy in points
+    assert plus_minus(Difference(-0.0233, 0.0191, 5), scale=1, digits=3) == "-0.023 ± 0.019"  # a loss
+    assert plus_minus(Difference(0.0, 0.01, 5), scale=1, digits=2) == "+0.00 ± 0.01"  # the sign always shows
+    undetected = Difference(0.001, 0.006, 3)  # the same numbers as verdict's, without the words
+    assert verdict(undetected).endswith(f"({plus_minus(undetected)} points)")
+    assert plus_minus(Difference(0.012, 0.00004, 5)) == "+1.2 ± <0.1"  # never "± 0.0"
+    assert plus_minus(Difference(0.02, math.nan, 1)) == "+2.0 (1 seed)"  # no interval with one seed
+    assert plus_minus(Difference(math.nan, math.nan, 0)) == "diverged"
+    with pytest.raises(ValueError, match="digits"):
+        plus_minus(Difference(0.01, 0.01, 5), digits=-1)
