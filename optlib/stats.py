@@ -113,3 +113,33 @@ def verdict(diff: Difference, scale: float = 100.0, unit: str = "points", digits
     if diff.significant:
         return f"{higher if m > 0 else lower} by {abs(m):.{digits}f} ± {h:.{digits}f}{u} (95 % interval, {seeds})"
     return f"no difference detectable with {seeds} ({m:+.{digits}f} ± {h:.{digits}f}{u})"
+
+
+def brief(diff: Difference, scale: float = 100.0, digits: int = 2) -> str:
+    """A :class:`Difference` in a table cell: ``"+0.84 ± 0.66 *"`` (values times `scale`; ``*``: the 95 %
+    interval excludes zero). One seed has no interval: ``"+0.84 (1 seed)"``."""
+    if diff.n == 0:
+        return "every seed diverged"
+    m = f"{diff.mean * scale:+.{digits}f}"
+    if diff.n == 1:
+        return f"{m} (1 seed)"
+    return f"{m} ± {diff.half_width * scale:.{digits}f}" + (" *" if diff.significant else "")
+
+
+def paired_table(comparison, pairs: Iterable[tuple[str, str]]):
+    """The paired differences ``a - b`` of a :class:`~optlib.train.Comparison`, one row per pair in
+    `pairs`: final test accuracy (points) and final training loss, each with its 95 % interval.
+    Returns an :class:`~optlib.train.Table` (a chapter's question often needs pairs other than the
+    single baseline of ``Comparison.table``)."""
+    from optlib.train import Table   # optlib.train imports this module
+
+    pairs = list(pairs)
+    if not pairs:
+        raise ValueError("pairs must name at least one (run, baseline) pair, got none")
+    body = []
+    for a, b in pairs:
+        acc, loss = comparison.difference(a, b), comparison.difference(a, b, "final_train_loss")
+        body.append([f"{a}  minus  {b}", brief(acc), brief(loss, scale=1.0, digits=3)])
+    return Table(["paired difference", "final test accuracy (points)", "final training loss"], body,
+                 note=f"mean over {len(comparison.seeds)} seeds ± half-width of the 95 % t interval; "
+                      "* the interval excludes 0")
