@@ -133,3 +133,29 @@ def plus_minus(diff: Difference, scale: float = 100.0, digits: int = 1) -> str:
     if float(f"{h:.{digits}f}") == 0:
         return f"{m:+.{digits}f} ± <{10 ** -digits:.{digits}f}"
     return f"{m:+.{digits}f} ± {h:.{digits}f}"
+
+
+def brief(diff: Difference, scale: float = 100.0, digits: int = 2) -> str:
+    """A :class:`Difference` in a table cell: :func:`plus_minus` and a star where the 95 % interval excludes
+    zero, ``"+0.84 ± 0.66 *"``."""
+    text = plus_minus(diff, scale, digits)
+    return text + " *" if diff.n > 1 and diff.significant else text
+
+
+def paired_table(comparison, pairs: Iterable[tuple[str, str]]):
+    """The paired differences ``a - b`` of a :class:`~optlib.train.Comparison`, one row per pair in
+    `pairs`: final test accuracy (points) and final training loss, each with its 95 % interval.
+    Returns an :class:`~optlib.train.Table` (a chapter's question often needs pairs other than the
+    single baseline of ``Comparison.table``)."""
+    from optlib.train import Table   # optlib.train imports this module
+
+    pairs = list(pairs)
+    if not pairs:
+        raise ValueError("pairs must name at least one (run, baseline) pair, got none")
+    body = []
+    for a, b in pairs:
+        acc, loss = comparison.difference(a, b), comparison.difference(a, b, "final_train_loss")
+        body.append([f"{a}  minus  {b}", brief(acc), brief(loss, scale=1.0, digits=3)])
+    return Table(["paired difference", "final test accuracy (points)", "final training loss"], body,
+                 note=f"mean over {len(comparison.seeds)} seeds ± half-width of the 95 % t interval; "
+                      "* the interval excludes 0")

@@ -72,3 +72,19 @@ def test_the_claims_and_the_trainer_read_the_quick_switch_alike(monkeypatch, val
     monkeypatch.setenv("OPTBOOK_QUICK", value)
     assert quick_mode() is quick
     assert case_study_settings()["quick"] is quick
+
+
+def test_verdict_text_is_the_comparison_verdict_without_quotes():
+    from optlib.book import verdict_text
+    from optlib.train import Comparison, History
+
+    def runs(accs):
+        return [History(test_acc=[a], test_loss=[0.3], train_loss=[l], train_acc=[0.9], lr=[0.1],
+                        epoch_time=[1.0]) for a, l in zip(accs, (0.20, 0.22, 0.21))]
+    c = Comparison({"A": runs([0.90, 0.91, 0.92]), "B": runs([0.88, 0.885, 0.90])}, seeds=(0, 1, 2))
+    text = verdict_text(c, "A", "B")
+    assert isinstance(text, Text) and repr(text) == c.verdict("A", "B")
+    assert text.startswith("higher by 2.2 ± ")  # paired: +2.0, +2.5, +2.0 points
+    assert verdict_text(c, "A", "B", "final_train_loss") == c.verdict("A", "B", "final_train_loss")
+    with pytest.raises(ValueError, match="'C'"):
+        verdict_text(c, "C", "B")

@@ -91,3 +91,33 @@ def test_plus_minus_is_the_signed_mean_and_half_width():
     assert plus_minus(Difference(math.nan, math.nan, 0)) == "diverged"
     with pytest.raises(ValueError, match="digits"):
         plus_minus(Difference(0.01, 0.01, 5), digits=-1)
+
+
+def test_brief_marks_only_intervals_that_exclude_zero():
+    from optlib.stats import brief
+    assert brief(Difference(0.0084, 0.0066, 5)) == "+0.84 ± 0.66 *"
+    assert brief(Difference(-0.0025, 0.0037, 5)) == "-0.25 ± 0.37"
+    assert brief(Difference(-0.009, 0.003, 5), scale=1.0, digits=3) == "-0.009 ± 0.003 *"
+    assert brief(Difference(0.01, math.nan, 1)) == "+1.00 (1 seed)"
+    assert brief(Difference(math.nan, math.nan, 0)) == "diverged"
+    assert brief(Difference(0.012, 0.00004, 5)) == "+1.20 ± <0.01 *"  # plus_minus, starred
+
+
+def test_paired_table_pairs_runs_seed_by_seed():
+    from optlib.stats import paired_table
+    from optlib.train import Comparison, History
+
+    def run(accs, losses):
+        return [History(test_acc=[a], test_loss=[0.3], train_loss=[l], train_acc=[0.9], lr=[0.1],
+                        epoch_time=[1.0]) for a, l in zip(accs, losses)]
+    c = Comparison({"A": run([0.90, 0.91, 0.92], [0.20, 0.21, 0.22]),
+                    "B": run([0.88, 0.885, 0.90], [0.21, 0.23, 0.22])}, seeds=(0, 1, 2))
+    t = paired_table(c, [("A", "B"), ("B", "A")])
+    d = paired_difference([0.90, 0.91, 0.92], [0.88, 0.885, 0.90])
+    assert t.body[0] == ["A  minus  B", f"+{100 * d.mean:.2f} ± {100 * d.half_width:.2f} *", "-0.010 ± 0.025"]
+    assert t.body[1][1].startswith(f"-{100 * d.mean:.2f}")
+    assert "3 seeds" in t.note
+    with pytest.raises(ValueError, match="pairs"):
+        paired_table(c, [])
+    with pytest.raises(ValueError, match="'C'"):
+        paired_table(c, [("C", "A")])
