@@ -310,6 +310,9 @@ def test_select_lr_on_a_validation_split(monkeypatch):
         assert result.specs[name][1]["lr"] == result.lr(name) == result.selections[name].lr
         assert len(result.comparison.runs[name]) == 2
     assert "chosen" in result.table() and "validation" in result.table()
+    # n_train reaches the search and the final runs alike: a small-data study is tuned on small data
+    assert {result.selections[k].comparison.config["n_train"] for k in ("SGD", "Adam")} == {1000}
+    assert result.comparison.config["n_train"] == 1000
     # a schedule sized to each run: the search trains on 50,000 images, the final runs on 60,000
     from optlib import schedules as S
 
