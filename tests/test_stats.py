@@ -121,3 +121,19 @@ def test_paired_table_pairs_runs_seed_by_seed():
         paired_table(c, [])
     with pytest.raises(ValueError, match="'C'"):
         paired_table(c, [("C", "A")])
+
+
+def test_per_epoch_pairs_each_epoch_of_a_curve():
+    from optlib.stats import per_epoch
+    from optlib.train import Comparison, History
+
+    def run(curves):
+        return [History(test_acc=list(c), test_loss=[0.3] * len(c), train_loss=[0.2] * len(c),
+                        train_acc=[0.9] * len(c), lr=[0.1] * len(c), epoch_time=[1.0] * len(c)) for c in curves]
+    a, b = [[0.80, 0.85, 0.90], [0.81, 0.86, 0.92]], [[0.79, 0.85, 0.88], [0.80, 0.84, 0.91]]
+    c = Comparison({"A": run(a), "B": run(b)}, seeds=(0, 1))
+    every = per_epoch(c, "A", "B")
+    assert len(every) == 3
+    for e, d in enumerate(every):
+        assert d == paired_difference([x[e] for x in a], [y[e] for y in b])
+    assert per_epoch(c, "A", "B", epochs=[2]) == [every[1]]
