@@ -869,7 +869,12 @@ class Table(str):
 
     def _repr_html_(self) -> str:
         import html
-        cells = lambda row, tag: "".join(f"<{tag}>{html.escape(str(c))}</{tag}>" for c in row)
+
+        def cell(c):  # "+1.4 ± 1.7 *" is one value: a narrow column must not break it across lines
+            text = html.escape(str(c)).replace(" ± ", "\u00a0±\u00a0")
+            return text[:-2] + "\u00a0*" if text.endswith(" *") else text
+
+        cells = lambda row, tag: "".join(f"<{tag}>{cell(c)}</{tag}>" for c in row)
         rows = "".join(f"<tr>{cells(r, 'td')}</tr>" for r in self.body)
         caption = f"<caption>{html.escape(self.note)}</caption>" if self.note else ""
         return (f'<div style="overflow-x: auto; max-width: 100%"><table>{caption}<thead><tr>'

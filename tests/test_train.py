@@ -243,6 +243,15 @@ def test_parallel_workers_report_divergence(small):
     assert all(h.diverged_at for h in result.runs["big"])
 
 
+def test_table_html_keeps_a_value_and_its_interval_on_one_line():
+    table = tr.Table(["entry", "vs SGD (points)"], [["Adam", "+1.4 ± 1.7"], ["NAdam", "+0.84 ± 0.66 *"],
+                                                    ["RMSprop", "+1.2 ± <0.1"]], note="a ± b in the note")
+    html = table._repr_html_()
+    assert "<td>+1.4\u00a0±\u00a01.7</td>" in html and "<td>+0.84\u00a0±\u00a00.66\u00a0*</td>" in html
+    assert "<td>+1.2\u00a0±\u00a0&lt;0.1</td>" in html  # escaped as before
+    assert "a ± b in the note" in html and str(table).count("+1.4 ± 1.7") == 1  # the plain text keeps its spaces
+
+
 def test_table_statistics_and_html(small):
     runs = {"SGD": SGD, "slow SGD": (torch.optim.SGD, dict(lr=0.001))}
     result = compare(runs, seeds=(0, 1, 2), epochs=2, data=small, progress=False)
