@@ -29,12 +29,13 @@ the tuning:
    seeds, so the reported runs are not the lucky trial that won the search). The trials are a scrambled
    Sobol sequence (quasi-random: even coverage with few points), **the same points for every entry**
    mapped into its space, so no optimizer gets luckier draws. Why random search rather than successive
-   halving: a low rung of successive halving ranks configurations by their first epochs, and that
-   ranking is biased toward large constant learning rates against cosine schedules and small rates
-   that win late (Wu et al.'s short-horizon bias); at the final budget every trial is judged on what
-   will be reported, which is the point of the issue's criticism ("tuned at 3 epochs for 10-epoch
-   runs"). Choi et al. used the same (quasi-)random search. The chosen configuration is the trial with
-   the best final validation accuracy (a diverged trial counts as chance, 0.1).
+   halving: a low rung of successive halving ranks configurations by where they stand after a few
+   epochs, not where they end (a cosine schedule squeezed into those epochs is not the final run's),
+   and Wu et al. (2018) showed how far short-horizon judgements mislead: tuned on a short horizon, the
+   learning rate came out too small by orders of magnitude. At the final budget every trial is judged
+   on what will be reported (an earlier version of the chapter tuned at 3 epochs for 10-epoch runs).
+   Choi et al. used the same (quasi-)random search. The chosen configuration is the trial with the best
+   final validation accuracy (a diverged trial counts as chance, 0.1).
 6. **Final runs.** The chosen configuration of each entry, trained on :data:`FULL` ``.seeds`` seeds
    (0-4; the A/A twin 5-9), evaluated on the test set. Statistics by :func:`optlib.ranking.rank`:
    mean, std, difference to the best with an interval that holds whichever entry is best, and which
