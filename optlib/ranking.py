@@ -98,6 +98,17 @@ class Row:
     paired: bool
 
 
+def pairwise(values: Mapping[str, Sequence[float]], seeds: Mapping[str, Sequence[int]],
+             alpha: float = ALPHA) -> tuple[dict, dict]:
+    """Every pair ``(a, b)`` of entries (a before b in `values`): ``(tests, rejected)``, `tests` its
+    :func:`pair_test` (a minus b; paired when the two share their seeds), `rejected` whether Holm over all
+    pairs rejects it. :func:`rank` reports the pairs with the best; the rest say which other pairs differ."""
+    names = list(values)
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    tests = {(a, b): pair_test(values[a], values[b], tuple(seeds[a]) == tuple(seeds[b])) for a, b in pairs}
+    return tests, dict(zip(pairs, holm([tests[p][3] for p in pairs], alpha)))
+
+
 def rank(values: Mapping[str, Sequence[float]], seeds: Mapping[str, Sequence[int]],
          alpha: float = ALPHA) -> list[Row]:
     """Rank entries by mean and compare each with the best by the rule of the module docstring.
@@ -111,10 +122,8 @@ def rank(values: Mapping[str, Sequence[float]], seeds: Mapping[str, Sequence[int
         raise ValueError(f"seeds must name the same entries as values: {sorted(seeds)} vs {sorted(names)}")
     means = {n: float(_clean(values[n]).mean()) for n in names}
     best = max(names, key=lambda n: means[n])
-    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
-    tests = {(a, b): pair_test(values[a], values[b], tuple(seeds[a]) == tuple(seeds[b])) for a, b in pairs}
-    rejected = dict(zip(pairs, holm([tests[p][3] for p in pairs], alpha)))
-    k = len(pairs)
+    tests, rejected = pairwise(values, seeds, alpha)
+    k = len(tests)
     rows = []
     for n in sorted(names, key=lambda n: -means[n]):
         clean = _clean(values[n])

@@ -142,7 +142,6 @@ def brief(diff: Difference, scale: float = 100.0, digits: int = 2) -> str:
     return text + " *" if diff.n > 1 and diff.significant else text
 
 
-
 def per_epoch(comparison, name: str, baseline: str, metric: str = "test_acc",
               epochs: Iterable[int] | None = None) -> list[Difference]:
     """The paired difference `name` minus `baseline` of a curve `metric` of a
@@ -151,6 +150,7 @@ def per_epoch(comparison, name: str, baseline: str, metric: str = "test_acc",
     if epochs is None:
         epochs = range(1, comparison.runs[name][0].epochs + 1)
     return [comparison.difference(name, baseline, metric, epoch=e) for e in epochs]
+
 
 def paired_table(comparison, pairs: Iterable[tuple[str, str]]):
     """The paired differences ``a - b`` of a :class:`~optlib.train.Comparison`, one row per pair in

@@ -73,6 +73,20 @@ def test_rank_pairs_shared_seeds_and_uses_welch_otherwise():
     assert all(r.low <= r.diff <= r.high for r in rows)
 
 
+def test_pairwise_tests_every_pair_and_rank_reports_those_with_the_best():
+    gen = np.random.default_rng(5)
+    shared = gen.normal(0, 0.5, 5)
+    values = {f"e{i}": list(shared + gen.normal(0, 0.3, 5) - i) for i in range(4)}
+    seeds = dict.fromkeys(values, (0, 1, 2, 3, 4))
+    tests, rejected = ranking.pairwise(values, seeds)
+    assert list(tests) == list(rejected) == [("e0", "e1"), ("e0", "e2"), ("e0", "e3"), ("e1", "e2"), ("e1", "e3"),
+                                             ("e2", "e3")]
+    assert tests["e0", "e3"] == ranking.pair_test(values["e0"], values["e3"], True)
+    assert rejected["e0", "e3"] and rejected["e1", "e3"]  # 3 and 2 units apart, against noise of 0.3
+    rows = ranking.rank(values, seeds)
+    assert rows[0].name == "e0" and all(r.resolved == rejected["e0", r.name] for r in rows[1:])
+
+
 def test_rank_counts_a_diverged_seed_as_chance():
     rows = ranking.rank({"ok": [0.8, 0.81, 0.8], "unstable": [0.9, math.nan, 0.9]},
                         dict.fromkeys(["ok", "unstable"], (0, 1, 2)))
